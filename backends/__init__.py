@@ -1,0 +1,28 @@
+"""Backends: one module per simulator, found through a registry.
+
+A backend turns the model's parameters into its simulator's terms (a translation table,
+reported in every output's provenance), runs the phases of an episode, and reads and
+writes the feed-forward weights. It never re-describes the network: that is
+``pipeline.model.build``.
+"""
+from __future__ import annotations
+
+import importlib
+
+# name -> (module, class). Modules are imported lazily: a NEST user needs no sPyNNaker.
+REGISTRY: dict[str, tuple[str, str]] = {
+    "nest": ("backends.nest", "NestBackend"),
+}
+
+
+class UnknownBackendError(ValueError):
+    """A backend name that is not in the registry."""
+
+
+def get_backend(name: str):
+    """Return the backend class registered as ``name``; UnknownBackendError lists the known."""
+    if name not in REGISTRY:
+        raise UnknownBackendError(f"unknown backend '{name}': choose one of "
+                                  f"{', '.join(sorted(REGISTRY))}")
+    module, cls = REGISTRY[name]
+    return getattr(importlib.import_module(module), cls)

@@ -1,0 +1,70 @@
+"""Command line: ``python -m pipeline STEP ...``; every Snakemake rule calls one step."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _simulate(args) -> int:
+    from backends import REGISTRY, UnknownBackendError
+    from .config import load_config
+    from .simulate import simulate
+
+    cfg = load_config(args.config)
+    if args.backend not in REGISTRY:
+        raise UnknownBackendError(f"unknown backend '{args.backend}' (--backend): choose one "
+                                  f"of {', '.join(sorted(REGISTRY))}")
+    simulate(cfg, args.backend, args.seed, Path(args.out))
+    return 0
+
+
+def _capacity(args) -> int:
+    from .capacity import capacity_step
+
+    capacity_step([Path(r) for r in args.run], Path(args.out), theory=args.theory,
+                  allow_mixed=args.allow_mixed_configs)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``python -m pipeline``."""
+    ap = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
+    sub = ap.add_subparsers(dest="step", required=True, metavar="STEP")
+
+    s = sub.add_parser("simulate", help="train P episodes on one backend and seed")
+    s.add_argument("--config", required=True, help="experiment YAML (config/default.yaml)")
+    s.add_argument("--backend", default="nest", help="nest (default), nest-spinnaker, spinnaker")
+    s.add_argument("--seed", type=int, required=True, help="experiment seed (>= 1)")
+    s.add_argument("--out", required=True, help="run directory to write")
+    s.set_defaults(func=_simulate)
+
+    c = sub.add_parser("capacity", help="forgetting curve and capacity from run directories")
+    c.add_argument("--run", action="append", required=True, help="run directory (repeat)")
+    c.add_argument("--theory", default=None, help="theory JSON to draw beside the simulation")
+    c.add_argument("--out", required=True, help="output directory")
+    c.add_argument("--allow-mixed-configs", action="store_true",
+                   help="combine runs whose config hashes differ")
+    c.set_defaults(func=_capacity)
+
+    try:
+        from .theory import cli as theory_cli
+    except ImportError:
+        theory_cli = None
+    if theory_cli is not None:
+        theory_cli.add_parsers(sub)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one step; return the exit code (2 for bad input, with a one-paragraph message)."""
+    from backends import UnknownBackendError
+    from .config import ConfigError
+    from .io import ResultFileError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, ResultFileError, UnknownBackendError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,184 @@
+"""Load and check an experiment config against ``config/schema.yaml``.
+
+Every problem is reported before anything is simulated, as a :class:`ConfigError` whose
+message names the key, the bad value and what is allowed.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "config" / "schema.yaml"
+
+# Keys that select which runs to make, not what one run computes: they stay out of the
+# config hash, so runs of different seeds or backends of one experiment can be combined.
+_UNHASHED = (("simulation", "seeds"), ("simulation", "backends"))
+
+
+class ConfigError(ValueError):
+    """A config that must not be run. The message says which key, and what is allowed."""
+
+
+def load_schema() -> dict:
+    """Return the JSON schema (a dict) from ``config/schema.yaml``."""
+    with open(SCHEMA_PATH) as fh:
+        return yaml.safe_load(fh)
+
+
+def load_config(path: str | Path) -> dict:
+    """Read a YAML config, fill defaults and validate it.
+
+    Returns the config as a plain dict. Raises ConfigError naming the file or key.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file '{path}' does not exist: pass an existing YAML file, "
+                          f"e.g. config/default.yaml")
+    try:
+        with open(path) as fh:
+            raw = yaml.safe_load(fh)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file '{path}' is not valid YAML: {err}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config file '{path}' must hold a mapping of sections "
+                          f"(network, noise, inputs, ...), not {type(raw).__name__}")
+    try:
+        return validate_config(raw)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
+
+
+def validate_config(raw: dict) -> dict:
+    """Validate a config dict against the schema and the cross-key rules.
+
+    Returns a deep copy with schema defaults filled in. Raises ConfigError on the first
+    problems found (all schema violations are listed, one per line).
+    """
+    import jsonschema
+
+    cfg = copy.deepcopy(raw)
+    schema = load_schema()
+    validator = jsonschema.Draft7Validator(schema)
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        raise ConfigError("\n".join(_describe(e, schema) for e in errors))
+    _fill_defaults(cfg, schema)
+    _check_cross_keys(cfg)
+    return cfg
+
+
+def config_hash(cfg: dict) -> str:
+    """Return a short sha256 hex digest of the config that identifies an experiment.
+
+    Seeds and the list of backends are left out (see _UNHASHED).
+    """
+    c = copy.deepcopy(cfg)
+    for section, key in _UNHASHED:
+        c.get(section, {}).pop(key, None)
+    blob = json.dumps(c, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _key(err) -> str:
+    return ".".join(str(p) for p in err.absolute_path) or "<top level>"
+
+
+def _sub_schema(schema: dict, path) -> dict:
+    node = schema
+    for p in path:
+        props = node.get("properties", {})
+        if isinstance(p, str) and p in props:
+            node = props[p]
+        elif "items" in node:
+            node = node["items"]
+        else:
+            return {}
+    return node
+
+
+def _describe(err, schema: dict) -> str:
+    key = _key(err)
+    node = _sub_schema(schema, err.absolute_path)
+    what = f" ({node['description']})" if node.get("description") else ""
+    v = err.validator
+    if v == "additionalProperties":
+        allowed = sorted(node.get("properties", {}))
+        extra = [k for k in err.instance if k not in node.get("properties", {})]
+        parts = []
+        for k in extra:
+            near = difflib.get_close_matches(k, allowed, n=1)
+            hint = f"; did you mean '{near[0]}'?" if near else ""
+            where = f"{key}.{k}" if err.absolute_path else k
+            parts.append(f"unknown config key '{where}'{hint} Allowed here: {', '.join(allowed)}")
+        return "\n".join(parts)
+    if v == "required":
+        missing = err.message.split("'")[1]
+        if not err.absolute_path:
+            return f"config section '{missing}' is missing (required)"
+        return f"config key '{key}.{missing}' is missing (required)"
+    bound = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
+    if v in bound:
+        return (f"config key '{key}' = {err.instance!r} is out of range: it must be "
+                f"{bound[v]} {err.validator_value}{what}")
+    if v == "type":
+        return (f"config key '{key}' = {err.instance!r} has the wrong type: it must be "
+                f"{err.validator_value}{what}")
+    if v == "enum":
+        return (f"config key '{key}' = {err.instance!r} is not allowed: choose one of "
+                f"{', '.join(map(str, err.validator_value))}{what}")
+    if v == "oneOf":
+        return (f"config key '{key}' = {err.instance!r} is not allowed: it must be a number "
+                f">= 0 or 'stationary'{what}")
+    return f"config key '{key}' = {err.instance!r}: {err.message}{what}"
+
+
+def _fill_defaults(cfg: dict, schema: dict) -> None:
+    for name, sub in schema.get("properties", {}).items():
+        if name not in cfg and "default" in sub:
+            cfg[name] = copy.deepcopy(sub["default"])
+        if isinstance(cfg.get(name), dict) and sub.get("type") == "object":
+            _fill_defaults(cfg[name], sub)
+
+
+def _check_cross_keys(cfg: dict) -> None:
+    net, inp, tgt = cfg["network"], cfg["inputs"], cfg["targets"]
+    proto, sim, rec = cfg["protocol"], cfg["simulation"], cfg["recording"]
+    problems = []
+    n_cue = inp["f_c"] * inp["m"]
+    if round(n_cue) < 1:
+        problems.append(f"config keys 'inputs.f_c' * 'inputs.m' = {n_cue:g}: a cue needs at "
+                        f"least 1 input neuron; raise f_c or m")
+    n_tgt = tgt["f_s"] * net["n_exc"]
+    if round(n_tgt) < 1:
+        problems.append(f"config keys 'targets.f_s' * 'network.n_exc' = {n_tgt:g}: a target "
+                        f"needs at least 1 E neuron; raise f_s or n_exc")
+    if net["c_exc"] > net["n_exc"]:
+        problems.append(f"config key 'network.c_exc' = {net['c_exc']} exceeds "
+                        f"'network.n_exc' = {net['n_exc']}: the in-degree must be <= n_exc")
+    if net["c_inh"] > net["n_inh"]:
+        problems.append(f"config key 'network.c_inh' = {net['c_inh']} exceeds "
+                        f"'network.n_inh' = {net['n_inh']}: the in-degree must be <= n_inh")
+    dt = sim["dt_ms"]
+    for k in ("t_train_ms", "t_warm_ms"):
+        steps = proto[k] / dt
+        if abs(steps - round(steps)) > 1e-6:
+            problems.append(f"config key 'protocol.{k}' = {proto[k]} is not a whole number of "
+                            f"time steps of simulation.dt_ms = {dt}")
+    bad = [e for e in rec["full_weights_at"] if e >= proto["episodes"]]
+    if bad:
+        problems.append(f"config key 'recording.full_weights_at' has episodes {bad} >= "
+                        f"protocol.episodes = {proto['episodes']}; episodes count from 0")
+    if rec["n_exc_sample"] > net["n_exc"] or rec["n_inh_sample"] > net["n_inh"]:
+        problems.append("config keys 'recording.n_exc_sample'/'n_inh_sample' exceed the "
+                        "population sizes network.n_exc/n_inh")
+    if cfg["weights"]["m0"] > cfg["stdp"]["w_max"]:
+        problems.append(f"config key 'weights.m0' = {cfg['weights']['m0']} exceeds "
+                        f"'stdp.w_max' = {cfg['stdp']['w_max']}")
+    if problems:
+        raise ConfigError("\n".join(problems))

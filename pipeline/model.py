@@ -1,0 +1,305 @@
+"""THE model: one PyNN description of the paper's network (DESIGN.md section 3).
+
+Everything random is drawn on the host from the experiment's seed (connectivity, initial
+weights, patterns, input spike trains), so every backend simulates the same network and
+the same input. :func:`build` creates the network through the PyNN API only; the ``sim``
+module is passed in (``pyNN.nest``, ``pyNN.spiNNaker``, ...). A backend may translate the
+STDP rule's parameters (a data table, see ``backends/``) but never re-describes the network.
+
+Units inside: ms, mV, nA, nF, Hz (PyNN's). Config values in the paper's units (time in
+tau_m, voltage in theta) are converted here, once.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+# Independent random streams of one seed; each is numpy.random.default_rng([seed, STREAM]).
+STREAM_CONNECTIVITY = 1
+STREAM_WEIGHTS = 2
+STREAM_PATTERNS = 3
+STREAM_INPUT = 4          # per episode: default_rng([seed, STREAM_INPUT, episode])
+STREAM_INITIAL_STATE = 5
+
+CM_NF = 1.0  # membrane capacitance [nF]; with delta synapses it only scales currents
+
+
+@dataclass(frozen=True)
+class Params:
+    """The model's parameters in simulator units (ms, mV, nA, Hz), derived from a config."""
+
+    n_exc: int
+    n_inh: int
+    c_exc: int
+    c_inh: int
+    tau_m: float          # ms
+    theta: float          # mV (threshold - reset)
+    j_ee: float           # mV, E -> E jump
+    j_ie: float           # mV, E -> I jump (h * J)
+    j_inh: float          # mV, magnitude of I -> any jump (g * J)
+    mu_exc: float         # mV, mean free membrane potential of E
+    mu_inh: float         # mV
+    d_exc: float          # theta^2 / tau_m (paper units, used by the noise calibration)
+    d_inh: float
+    m: int
+    n_cue: int
+    nu1: float            # Hz
+    nu0: float            # Hz
+    n_target: int
+    supervision_rate: float   # Hz
+    supervision_jump: float   # mV
+    delta_c: float        # mV, potentiation step
+    r_ac: float           # dimensionless, depression factor (negative)
+    tau_c: float          # ms
+    tau_ac: float         # ms
+    w_max: float          # mV
+    m0: float             # mV
+    t_warm: float         # ms
+    t_train: float        # ms
+    episodes: int
+
+
+def params_from_config(cfg: Mapping[str, Any]) -> Params:
+    """Return the model parameters in simulator units (ms, mV, Hz) for a validated config."""
+    net, noise, inp, tgt = cfg["network"], cfg["noise"], cfg["inputs"], cfg["targets"]
+    stdp, w, proto = cfg["stdp"], cfg["weights"], cfg["protocol"]
+    theta = float(net["theta_mv"])
+    return Params(
+        n_exc=net["n_exc"], n_inh=net["n_inh"], c_exc=net["c_exc"], c_inh=net["c_inh"],
+        tau_m=float(net["tau_m_ms"]), theta=theta,
+        j_ee=net["j"] * theta, j_ie=net["h"] * net["j"] * theta, j_inh=net["g"] * net["j"] * theta,
+        mu_exc=noise["mu_exc"] * theta, mu_inh=noise["mu_inh"] * theta,
+        d_exc=float(noise["d_exc"]), d_inh=float(noise["d_inh"]),
+        m=inp["m"], n_cue=int(round(inp["f_c"] * inp["m"])),
+        nu1=float(inp["nu1_hz"]), nu0=float(inp["nu0_hz"]),
+        n_target=int(round(tgt["f_s"] * net["n_exc"])),
+        supervision_rate=float(tgt["supervision_hz"]),
+        supervision_jump=tgt["supervision_jump"] * theta,
+        delta_c=stdp["delta_c"] * theta, r_ac=float(stdp["r_ac"]),
+        tau_c=float(stdp["tau_c_ms"]), tau_ac=float(stdp["tau_ac_ms"]),
+        w_max=stdp["w_max"] * theta, m0=w["m0"] * theta,
+        t_warm=float(proto["t_warm_ms"]), t_train=float(proto["t_train_ms"]),
+        episodes=proto["episodes"],
+    )
+
+
+def noise_stdev(d: float, p: Params, dt: float) -> float:
+    """Return the stdev [nA] of a current held constant over each step ``dt`` [ms] that
+    gives the free membrane potential the variance D*theta^2 of the white-noise model.
+
+    With V_{k+1} = a V_k + R I_k (1 - a), a = exp(-dt/tau_m), R = tau_m/C, the stationary
+    variance of V is R^2 sigma^2 (1 - a)/(1 + a); the white-noise model dv = (mu - v) dt +
+    sqrt(2 D) dW (paper units) has variance D. Hence sigma = theta sqrt(D) / R *
+    sqrt((1 + a)/(1 - a)), which tends to theta sqrt(2 D tau_m / dt) / R for small dt.
+    """
+    a = math.exp(-dt / p.tau_m)
+    r = p.tau_m / CM_NF
+    return p.theta * math.sqrt(d) / r * math.sqrt((1 + a) / (1 - a))
+
+
+def neuron_parameters(p: Params, mu: float) -> dict[str, float]:
+    """Return IF_curr_delta parameters (PyNN names and units) for a mean drive ``mu`` [mV]."""
+    return dict(tau_m=p.tau_m, cm=CM_NF, v_rest=0.0, v_reset=0.0, v_thresh=p.theta,
+                tau_refrac=0.0, i_offset=mu * CM_NF / p.tau_m)
+
+
+# --------------------------------------------------------------------------- host draws
+@dataclass
+class Connectivity:
+    """Host-drawn network: recurrent lists and initial feed-forward weights.
+
+    ``lists[(pre, post)]`` is an int array of shape (n, 2) of (pre index, post index) for
+    pre, post in {"exc", "inh"}. ``w0`` is the (M, N_E) initial feed-forward matrix [mV].
+    ``v_init`` maps a population name to initial membrane potentials [mV].
+    """
+
+    lists: dict[tuple[str, str], np.ndarray]
+    w0: np.ndarray
+    v_init: dict[str, np.ndarray]
+
+
+def _fixed_indegree(rng: np.random.Generator, n_pre: int, n_post: int, k: int,
+                    no_self: bool) -> np.ndarray:
+    """Return (pre, post) pairs: each post draws k distinct pre (not itself if no_self)."""
+    pairs = np.empty((n_post * k, 2), dtype=np.int64)
+    for post in range(n_post):
+        if no_self:
+            pre = rng.choice(n_pre - 1, size=k, replace=False)
+            pre[pre >= post] += 1
+        else:
+            pre = rng.choice(n_pre, size=k, replace=False)
+        pre.sort()
+        pairs[post * k:(post + 1) * k, 0] = pre
+        pairs[post * k:(post + 1) * k, 1] = post
+    return pairs
+
+
+def draw_connectivity(p: Params, seed: int, v0_theta2: float) -> Connectivity:
+    """Draw the recurrent connectivity, initial weights and initial potentials for ``seed``.
+
+    ``v0_theta2`` is the initial weight variance in theta^2. Weights are Gaussian with mean
+    m0, clipped to [0, w_max] (the clip moves the mean by less than 1e-6 of m0 for the
+    paper's m0 = 0.05, sqrt(v0) ~ 0.01).
+    """
+    rng = np.random.default_rng([seed, STREAM_CONNECTIVITY])
+    n = {"exc": p.n_exc, "inh": p.n_inh}
+    lists = {}
+    for pre, k in (("exc", p.c_exc), ("inh", p.c_inh)):
+        for post in ("exc", "inh"):
+            lists[(pre, post)] = _fixed_indegree(rng, n[pre], n[post], k, no_self=(pre == post))
+    rng_w = np.random.default_rng([seed, STREAM_WEIGHTS])
+    sd = math.sqrt(v0_theta2) * p.theta
+    w0 = np.clip(rng_w.normal(p.m0, sd, size=(p.m, p.n_exc)), 0.0, p.w_max)
+    rng_v = np.random.default_rng([seed, STREAM_INITIAL_STATE])
+    v_init = {name: rng_v.uniform(0.0, p.theta, size=n[name]) for name in ("exc", "inh")}
+    return Connectivity(lists=lists, w0=w0, v_init=v_init)
+
+
+@dataclass
+class Patterns:
+    """Cue and target of every episode: ``cues`` (P, n_cue) input indices and
+    ``targets`` (P, n_target) E indices, each row sorted."""
+
+    cues: np.ndarray
+    targets: np.ndarray
+
+
+def draw_patterns(p: Params, seed: int) -> Patterns:
+    """Draw the P cue/target pairs independently (hetero-association) for ``seed``."""
+    rng = np.random.default_rng([seed, STREAM_PATTERNS])
+    cues = np.sort(np.stack([rng.choice(p.m, p.n_cue, replace=False)
+                             for _ in range(p.episodes)]), axis=1)
+    targets = np.sort(np.stack([rng.choice(p.n_exc, p.n_target, replace=False)
+                                for _ in range(p.episodes)]), axis=1)
+    return Patterns(cues=cues, targets=targets)
+
+
+def draw_input_spikes(p: Params, seed: int, episode: int, cue: np.ndarray, t_start: float,
+                      duration: float, dt: float) -> list[np.ndarray]:
+    """Return one sorted array of spike times [ms] per input neuron for one episode.
+
+    Poisson trains at nu1 (cue neurons) or nu0 (the others) on the time grid ``dt``,
+    strictly inside (t_start, t_start + duration). The stream depends only on (seed,
+    episode), so any episode can be redrawn on its own (resume, other backends).
+    """
+    rng = np.random.default_rng([seed, STREAM_INPUT, episode])
+    n_steps = int(round(duration / dt))
+    rates = np.full(p.m, p.nu0)
+    rates[cue] = p.nu1
+    trains = []
+    for rate in rates:
+        prob = rate * dt * 1e-3
+        steps = np.flatnonzero(rng.random(n_steps - 1) < prob) + 1 if prob > 0 else np.array([], int)
+        trains.append(np.round(t_start + steps * dt, 6))
+    return trains
+
+
+# --------------------------------------------------------------------------- PyNN build
+@dataclass
+class Translation:
+    """How a backend expresses the model in its PyNN dialect (data, not code paths).
+
+    ``weight_dependence`` names a PyNN weight-dependence class for the STDP rule;
+    ``parameters`` maps each PyNN parameter name (of SpikePairRule and of the weight
+    dependence) to a function of the model Params giving its value. ``inhibitory_sign`` is
+    the sign the simulator wants on current-based inhibitory weights (PyNN on NEST: -1;
+    sPyNNaker: +1). ``note`` documents any substitution.
+    """
+
+    weight_dependence: str
+    parameters: dict[str, Callable[[Params], float]]
+    inhibitory_sign: float = -1.0
+    note: str = ""
+
+    def values(self, p: Params) -> dict[str, float]:
+        """Return the PyNN parameter values for the model parameters ``p``."""
+        return {k: float(f(p)) for k, f in self.parameters.items()}
+
+
+@dataclass
+class Network:
+    """Handles to the built PyNN network."""
+
+    sim: Any
+    params: Params
+    exc: Any
+    inh: Any
+    inputs: Any
+    supervision: Any
+    plastic: Any                      # the feed-forward STDP projection inputs -> exc
+    projections: dict[str, Any] = field(default_factory=dict)
+    noise_sources: dict[str, Any] = field(default_factory=dict)
+
+
+def stdp_synapse(sim, p: Params, translation: Translation, delay: float):
+    """Return the model's plastic synapse (a PyNN STDPMechanism) for ``sim``."""
+    v = translation.values(p)
+    timing = sim.SpikePairRule(tau_plus=v["tau_plus"], tau_minus=v["tau_minus"],
+                               A_plus=v["A_plus"], A_minus=v["A_minus"])
+    wd_names = [k for k in v if k not in ("tau_plus", "tau_minus", "A_plus", "A_minus")]
+    weight_dep = getattr(sim, translation.weight_dependence)(**{k: v[k] for k in wd_names})
+    return sim.STDPMechanism(timing_dependence=timing, weight_dependence=weight_dep,
+                             weight=p.m0, delay=delay)
+
+
+def build(sim, p: Params, conn: Connectivity, translation: Translation,
+          record_inputs: bool = True) -> Network:
+    """Create the network of DESIGN section 3 in an already set-up PyNN ``sim``.
+
+    Returns the Network handles. Spikes of E, I and the inputs are recorded.
+    """
+    dt = sim.get_time_step()
+    delay = sim.get_min_delay()
+    exc = sim.Population(p.n_exc, sim.IF_curr_delta(**neuron_parameters(p, p.mu_exc)), label="exc")
+    inh = sim.Population(p.n_inh, sim.IF_curr_delta(**neuron_parameters(p, p.mu_inh)), label="inh")
+    exc.initialize(v=conn.v_init["exc"])
+    inh.initialize(v=conn.v_init["inh"])
+    inputs = sim.Population(p.m, sim.SpikeSourceArray(spike_times=[]), label="inputs")
+    supervision = sim.Population(p.n_exc, sim.SpikeSourcePoisson(rate=0.0), label="supervision")
+
+    noise_sources = {}
+    for name, pop, d in (("exc", exc, p.d_exc), ("inh", inh, p.d_inh)):
+        if d > 0:
+            src = sim.NoisyCurrentSource(mean=0.0, stdev=noise_stdev(d, p, dt), dt=dt,
+                                         start=0.0, stop=1e12)
+            src.inject_into(pop)
+            noise_sources[name] = src
+
+    pops = {"exc": exc, "inh": inh}
+    w_inh = translation.inhibitory_sign * p.j_inh
+    jumps = {("exc", "exc"): p.j_ee, ("exc", "inh"): p.j_ie,
+             ("inh", "exc"): w_inh, ("inh", "inh"): w_inh}
+    projections = {}
+    for (pre, post), pairs in conn.lists.items():
+        if len(pairs) == 0:
+            continue
+        cl = np.column_stack([pairs.astype(float), np.full(len(pairs), jumps[(pre, post)]),
+                              np.full(len(pairs), delay)])
+        projections[f"{pre}->{post}"] = sim.Projection(
+            pops[pre], pops[post], sim.FromListConnector(cl, column_names=["weight", "delay"]),
+            synapse_type=sim.StaticSynapse(),
+            receptor_type="excitatory" if pre == "exc" else "inhibitory",
+            label=f"{pre}->{post}")
+    projections["supervision->exc"] = sim.Projection(
+        supervision, exc, sim.OneToOneConnector(),
+        sim.StaticSynapse(weight=p.supervision_jump, delay=delay),
+        receptor_type="excitatory", label="supervision->exc")
+    pre_i, post_i = np.meshgrid(np.arange(p.m), np.arange(p.n_exc), indexing="ij")
+    ff = np.column_stack([pre_i.ravel(), post_i.ravel(), conn.w0.ravel(),
+                          np.full(pre_i.size, delay)]).astype(float)
+    plastic = sim.Projection(
+        inputs, exc, sim.FromListConnector(ff, column_names=["weight", "delay"]),
+        synapse_type=stdp_synapse(sim, p, translation, delay),
+        receptor_type="excitatory", label="inputs->exc")
+    projections["inputs->exc"] = plastic
+
+    exc.record("spikes")
+    inh.record("spikes")
+    if record_inputs:
+        inputs.record("spikes")
+    return Network(sim=sim, params=p, exc=exc, inh=inh, inputs=inputs,
+                   supervision=supervision, plastic=plastic, projections=projections,
+                   noise_sources=noise_sources)

@@ -1,0 +1,201 @@
+"""The training protocol: P one-shot episodes of hetero-association (DESIGN.md section 3).
+
+Each episode: present cue q_i (input neurons at nu1) and supervise target p_i (Poisson
+drive of every target neuron), first for t_warm with plasticity off, then for t_train
+with plasticity on; then rescale every E neuron's feed-forward row to mean m0
+(homeostasis) and record. The host holds the feed-forward matrix; the backend holds the
+copy it simulates with.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable, TextIO
+
+import numpy as np
+
+from . import model
+from .stdp_bookkeeping import PreTrace, facilitation_correction
+
+# Synapse classes: (post is a target of the episode?, pre is in its cue?)
+CLASSES = ("cue->target", "cue->non_target", "non_cue->target", "non_cue->non_target")
+
+
+def reference_memories(episodes: int, n_ref: int) -> np.ndarray:
+    """Return the indices of the memories whose recall is followed over age: ``n_ref``
+    episodes spread evenly over the first half (so each is followed for at least P/2
+    ages), all of them if n_ref >= that many."""
+    span = max(1, (episodes + 1) // 2)
+    return np.unique(np.linspace(0, span - 1, min(n_ref, span)).round().astype(int))
+
+
+def class_masks(p: model.Params, cue: np.ndarray, target: np.ndarray) -> list[np.ndarray]:
+    """Return one boolean (M, N_E) mask per synapse class of CLASSES for one episode."""
+    is_cue = np.zeros(p.m, bool)
+    is_cue[cue] = True
+    is_tgt = np.zeros(p.n_exc, bool)
+    is_tgt[target] = True
+    return [np.outer(is_cue, is_tgt), np.outer(is_cue, ~is_tgt),
+            np.outer(~is_cue, is_tgt), np.outer(~is_cue, ~is_tgt)]
+
+
+def homeostasis(w: np.ndarray, m0: float) -> np.ndarray:
+    """Return ``w`` (M, N_E) with every column (one E neuron's inputs) scaled to mean m0."""
+    mean = w.mean(axis=0)
+    scale = np.divide(m0, mean, out=np.ones_like(mean), where=mean > 0)
+    return w * scale[None, :]
+
+
+def rate_hz(n_spikes: int, n_neurons: int, duration_ms: float) -> float:
+    """Return the mean firing rate [Hz] of n_neurons that fired n_spikes in duration_ms."""
+    return 1e3 * n_spikes / (n_neurons * duration_ms) if n_neurons else float("nan")
+
+
+@dataclass
+class EpisodeRecord:
+    """What one episode leaves behind (weights in theta, rates in Hz, times in s)."""
+
+    row: dict
+    spikes: dict = field(default_factory=dict)
+
+
+class Progress:
+    """Prints one line per episode: done/total, time per episode, time left."""
+
+    def __init__(self, total: int, stream: TextIO = sys.stderr, label: str = "") -> None:
+        self.total, self.stream, self.label = total, stream, label
+        self.t0 = time.perf_counter()
+
+    def update(self, done: int, extra: str = "") -> None:
+        el = time.perf_counter() - self.t0
+        per = el / max(done, 1)
+        left = per * (self.total - done)
+        print(f"{self.label}episode {done}/{self.total}  {per:.2f} s/episode  "
+              f"elapsed {_hms(el)}  left ~{_hms(left)}  {extra}", file=self.stream, flush=True)
+
+
+def _hms(s: float) -> str:
+    s = int(round(s))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def supervision_rates(p: model.Params, target: np.ndarray) -> np.ndarray:
+    """Return the supervision rate [Hz] of every E neuron for a target pattern."""
+    r = np.zeros(p.n_exc)
+    r[target] = p.supervision_rate
+    return r
+
+
+def run_episodes(backend, p: model.Params, conn: model.Connectivity, pat: model.Patterns,
+                 seed: int, homeostasis_on: bool, ref: np.ndarray,
+                 sample: dict[str, np.ndarray], full_weights_at: set[int],
+                 on_episode: Callable[[int, EpisodeRecord], None] | None = None,
+                 progress: Progress | None = None) -> dict:
+    """Train P episodes on a built backend. Returns a dict of arrays (weights in theta):
+    ``class_mean``/``class_var`` (P, 4) after homeostasis, ``class_mean_before`` (P, 4)
+    before it, ``cue_sums`` (len(ref), P, N_E) summed cue weights of every reference
+    memory after every episode (NaN before the memory is stored), ``w_<j>`` full matrices,
+    and ``rows``, a list with one episodes.csv row per episode.
+    """
+    dt = backend.dt
+    d = backend.plastic_delay()
+    w = conn.w0.copy()                       # host copy [mV], the truth
+    stale = np.zeros(p.m, bool)              # rows where the backend's copy is outdated
+    trace = PreTrace.empty(p.m)
+    P = p.episodes
+    out = {
+        "class_mean": np.full((P, 4), np.nan), "class_var": np.full((P, 4), np.nan),
+        "class_mean_before": np.full((P, 4), np.nan),
+        "cue_sums": np.full((len(ref), P, p.n_exc), np.nan, dtype=np.float32),
+        "rows": [],
+    }
+    ref_pos = {int(k): i for i, k in enumerate(ref)}
+    for j in range(P):
+        t_ep = time.perf_counter()
+        cue, target = pat.cues[j], pat.targets[j]
+        rows = np.arange(p.m) if p.nu0 > 0 else cue
+        t0 = backend.now()
+        trains = model.draw_input_spikes(p, seed, j, cue, t0, p.t_warm + p.t_train, dt)
+        t_io = time.perf_counter()
+        to_write = rows[stale[rows]]
+        if len(to_write):
+            backend.write_weights(to_write, w[to_write])
+            stale[to_write] = False
+        io = time.perf_counter() - t_io
+        backend.set_drive(trains, supervision_rates(p, target))
+
+        t_sim = time.perf_counter()
+        backend.set_plasticity(rows, False)
+        if p.t_warm > 0:
+            backend.run(p.t_warm)
+        warm = {k: backend.spikes(k) for k in ("exc", "inh")}
+        backend.set_plasticity(rows, True)
+        backend.run(p.t_train)
+        train = {k: backend.spikes(k) for k in ("exc", "inh", "inputs")}
+        sim = time.perf_counter() - t_sim
+
+        t_io = time.perf_counter()
+        before = w[rows].copy()
+        after = backend.read_weights(rows)
+        io += time.perf_counter() - t_io
+        if backend.deferred_facilitation:
+            post_idx = np.concatenate([warm["exc"][0], train["exc"][0]])
+            post_t = np.concatenate([warm["exc"][1], train["exc"][1]])
+            after = np.clip(after + facilitation_correction(
+                trace, rows, trains, post_idx, post_t, p.n_exc, t0 + p.t_warm,
+                t0 + p.t_warm + p.t_train, d, p.tau_c, p.delta_c), 0.0, p.w_max)
+        w[rows] = after
+
+        masks = class_masks(p, cue, target)
+        dw = np.zeros((p.m, p.n_exc))
+        dw[rows] = after - before
+        out["class_mean_before"][j] = [w[mk].mean() / p.theta for mk in masks]
+        if homeostasis_on:
+            w = homeostasis(w, p.m0)
+            stale[:] = True
+        out["class_mean"][j] = [w[mk].mean() / p.theta for mk in masks]
+        out["class_var"][j] = [w[mk].var() / p.theta ** 2 for mk in masks]
+        for k, i in ref_pos.items():
+            if k <= j:
+                out["cue_sums"][i, j] = w[pat.cues[k]].sum(axis=0) / p.theta
+        if j in full_weights_at:
+            out[f"w_{j}"] = (w / p.theta).astype(np.float32)
+
+        is_tgt = np.zeros(p.n_exc, bool)
+        is_tgt[target] = True
+        n_tgt_spk = int(is_tgt[train["exc"][0]].sum())
+        row = {
+            "episode": j,
+            "rate_target_hz": rate_hz(n_tgt_spk, p.n_target, p.t_train),
+            "rate_non_target_hz": rate_hz(len(train["exc"][0]) - n_tgt_spk,
+                                          p.n_exc - p.n_target, p.t_train),
+            "rate_inh_hz": rate_hz(len(train["inh"][0]), p.n_inh, p.t_train),
+            "rate_exc_warm_hz": rate_hz(len(warm["exc"][0]), p.n_exc, p.t_warm)
+            if p.t_warm > 0 else float("nan"),
+            **{f"dw_{c.replace('->', '_to_')}": float(dw[mk].mean() / p.theta)
+               for c, mk in zip(CLASSES, masks)},
+            "wall_sim_s": round(sim, 4),
+            "wall_io_s": round(io, 4),
+            "wall_total_s": round(time.perf_counter() - t_ep, 4),
+        }
+        out["rows"].append(row)
+        rec = EpisodeRecord(row=row, spikes={
+            "inputs": train["inputs"],
+            "exc": _merge_sample(warm["exc"], train["exc"], sample["exc"]),
+            "inh": _merge_sample(warm["inh"], train["inh"], sample["inh"]),
+            "t_start": t0, "t_stop": t0 + p.t_warm + p.t_train})
+        if on_episode:
+            on_episode(j, rec)
+        if progress:
+            progress.update(j + 1, f"rates T/N/I {row['rate_target_hz']:.1f}/"
+                                   f"{row['rate_non_target_hz']:.1f}/{row['rate_inh_hz']:.1f} Hz")
+    return out
+
+
+def _merge_sample(a: tuple, b: tuple, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    idx = np.concatenate([a[0], b[0]])
+    t = np.concatenate([a[1], b[1]])
+    sel = np.isin(idx, keep)
+    return idx[sel], t[sel]
