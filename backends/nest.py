@@ -53,6 +53,22 @@ EXPECTED_NATIVE = {
 }
 
 
+def import_pynn():
+    """Return ``pyNN.nest``, with PyNN 0.13's IF_curr_delta made to accept initial values.
+
+    PyNN 0.13 gives IF_curr_delta on NEST no ``variable_map``, so ``initialize(v=...)`` is
+    dropped with a warning and V_m stays at PyNN's default -65 mV. The map below is the
+    one PyNN uses for every other NEST integrate-and-fire model.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pyNN.nest as sim
+        from pyNN.nest.standardmodels import cells
+    if not hasattr(cells.IF_curr_delta, "variable_map"):
+        cells.IF_curr_delta.variable_map = {"v": "V_m"}
+    return sim
+
+
 class NestBackend:
     """Runs the model on NEST through pyNN.nest. See the module docstring."""
 
@@ -74,10 +90,8 @@ class NestBackend:
     # ------------------------------------------------------------------ set-up
     def setup(self):
         """Set up pyNN.nest; return the ``sim`` module."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import nest
-            import pyNN.nest as sim
+        sim = import_pynn()
+        import nest
         nest.set_verbosity("M_ERROR")
         sim.setup(timestep=self.dt, min_delay=self.dt, max_delay=max(10 * self.dt, 1.0),
                   threads=self.threads, rng_seed=self.seed, spike_precision="on_grid",
@@ -90,11 +104,6 @@ class NestBackend:
         """Build the model (pipeline.model.build) and prepare the weight fast path."""
         self.p = p
         self.net = build(self.sim, p, conn, self.translation)
-        # PyNN 0.13's IF_curr_delta on NEST has no variable_map, so initialize(v=...) is
-        # dropped with a warning: set the host-drawn initial potentials through NEST.
-        for name in ("exc", "inh"):
-            pop = getattr(self.net, name)
-            pop.node_collection.set(V_m=conn.v_init[name].tolist())
         self._check_native()
         return self.net
 

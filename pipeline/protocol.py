@@ -88,6 +88,51 @@ def supervision_rates(p: model.Params, target: np.ndarray) -> np.ndarray:
     return r
 
 
+@dataclass
+class Presentation:
+    """One presented episode: plastic weights [mV] of ``rows`` after training (corrected
+    for deferred facilitation), spikes of the warm-up and the training phase, the start
+    time [ms] and wall times [s]."""
+
+    weights: np.ndarray
+    warm: dict
+    train: dict
+    trains: list
+    t0: float
+    sim_s: float
+    io_s: float
+
+
+def present_episode(backend, p: model.Params, seed: int, j: int, cue: np.ndarray,
+                    target: np.ndarray, rows: np.ndarray, trace: PreTrace) -> Presentation:
+    """Present episode j (warm-up, plasticity off; training, plasticity on) on a backend
+    whose weights of ``rows`` are current; read those weights back. ``trace`` (the pre
+    traces) is advanced in place."""
+    t0 = backend.now()
+    trains = model.draw_input_spikes(p, seed, j, cue, t0, p.t_warm + p.t_train, backend.dt)
+    backend.set_drive(trains, supervision_rates(p, target))
+    t_sim = time.perf_counter()
+    backend.set_plasticity(rows, False)
+    if p.t_warm > 0:
+        backend.run(p.t_warm)
+    warm = {k: backend.spikes(k) for k in ("exc", "inh")}
+    backend.set_plasticity(rows, True)
+    backend.run(p.t_train)
+    train = {k: backend.spikes(k) for k in ("exc", "inh", "inputs")}
+    sim = time.perf_counter() - t_sim
+    t_io = time.perf_counter()
+    after = backend.read_weights(rows)
+    io = time.perf_counter() - t_io
+    if backend.deferred_facilitation:
+        post_idx = np.concatenate([warm["exc"][0], train["exc"][0]])
+        post_t = np.concatenate([warm["exc"][1], train["exc"][1]])
+        after = np.clip(after + facilitation_correction(
+            trace, rows, trains, post_idx, post_t, p.n_exc, t0 + p.t_warm,
+            t0 + p.t_warm + p.t_train, backend.plastic_delay(), p),
+            0.0, p.w_max)
+    return Presentation(after, warm, train, trains, t0, sim, io)
+
+
 def run_episodes(backend, p: model.Params, conn: model.Connectivity, pat: model.Patterns,
                  seed: int, homeostasis_on: bool, ref: np.ndarray,
                  sample: dict[str, np.ndarray], full_weights_at: set[int],
@@ -99,8 +144,6 @@ def run_episodes(backend, p: model.Params, conn: model.Connectivity, pat: model.
     memory after every episode (NaN before the memory is stored), ``w_<j>`` full matrices,
     and ``rows``, a list with one episodes.csv row per episode.
     """
-    dt = backend.dt
-    d = backend.plastic_delay()
     w = conn.w0.copy()                       # host copy [mV], the truth
     stale = np.zeros(p.m, bool)              # rows where the backend's copy is outdated
     trace = PreTrace.empty(p.m)
@@ -116,36 +159,16 @@ def run_episodes(backend, p: model.Params, conn: model.Connectivity, pat: model.
         t_ep = time.perf_counter()
         cue, target = pat.cues[j], pat.targets[j]
         rows = np.arange(p.m) if p.nu0 > 0 else cue
-        t0 = backend.now()
-        trains = model.draw_input_spikes(p, seed, j, cue, t0, p.t_warm + p.t_train, dt)
         t_io = time.perf_counter()
         to_write = rows[stale[rows]]
         if len(to_write):
             backend.write_weights(to_write, w[to_write])
             stale[to_write] = False
         io = time.perf_counter() - t_io
-        backend.set_drive(trains, supervision_rates(p, target))
-
-        t_sim = time.perf_counter()
-        backend.set_plasticity(rows, False)
-        if p.t_warm > 0:
-            backend.run(p.t_warm)
-        warm = {k: backend.spikes(k) for k in ("exc", "inh")}
-        backend.set_plasticity(rows, True)
-        backend.run(p.t_train)
-        train = {k: backend.spikes(k) for k in ("exc", "inh", "inputs")}
-        sim = time.perf_counter() - t_sim
-
-        t_io = time.perf_counter()
         before = w[rows].copy()
-        after = backend.read_weights(rows)
-        io += time.perf_counter() - t_io
-        if backend.deferred_facilitation:
-            post_idx = np.concatenate([warm["exc"][0], train["exc"][0]])
-            post_t = np.concatenate([warm["exc"][1], train["exc"][1]])
-            after = np.clip(after + facilitation_correction(
-                trace, rows, trains, post_idx, post_t, p.n_exc, t0 + p.t_warm,
-                t0 + p.t_warm + p.t_train, d, p.tau_c, p.delta_c), 0.0, p.w_max)
+        ep = present_episode(backend, p, seed, j, cue, target, rows, trace)
+        io += ep.io_s
+        after, warm, train, t0, sim = ep.weights, ep.warm, ep.train, ep.t0, ep.sim_s
         w[rows] = after
 
         masks = class_masks(p, cue, target)

@@ -64,7 +64,7 @@ def simulate(cfg: dict, backend_name: str, seed: int, out: Path, stream=sys.stde
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    prov = Provenance("simulate", cfg, seed=seed, backend=backend_name)
+    prov = Provenance("simulate", cfg, seed=seed, backend=backend_name, config=cfg)
     p = model.params_from_config(cfg)
     v0 = initial_variance(cfg)
     conn = model.draw_connectivity(p, seed, v0)

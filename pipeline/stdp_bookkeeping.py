@@ -11,15 +11,22 @@ plasticity switched off and on between runs this leaves two boundary errors per 
   spike of the training phase: counted although plasticity was off.
 
 :func:`facilitation_correction` returns the weight change that fixes both, computed on the
-host from the spikes. Second-order terms are neglected: the later multiplicative
-depressions of the spuriously counted amount (relative size about |r_ac| x_post per pre
-spike) and the weight bounds.
+host from the spikes. The spuriously counted amount enters before the first training
+depression, so it is removed together with the product of all the training phase's
+multiplicative depressions of that synapse. Neglected: the weight bounds, the post trace
+carried over from before the episode (it has decayed over the warm-up), and ties of
+spike times on the time grid.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
+
+# Spike times sit on the time grid; comparisons between a post spike shifted by the delay
+# and a pre spike use this tolerance [ms], as NEST does (its stdp_eps), so that a tie
+# t_post + d == t_pre is decided as in NEST: the pair counts neither way.
+EPS = 1e-6
 
 
 @dataclass
@@ -48,31 +55,53 @@ def _window_sum(post_idx: np.ndarray, post_t: np.ndarray, n_post: int, t_pre: fl
                 t_end: float, d: float, tau: float) -> np.ndarray:
     """Return sum over post spikes t in (t_pre - d, t_end - d] of exp(-(t + d - t_pre)/tau),
     per post neuron (length n_post)."""
-    sel = (post_t > t_pre - d) & (post_t <= t_end - d)
+    sel = (post_t > t_pre - d + EPS) & (post_t <= t_end - d + EPS)
     return np.bincount(post_idx[sel], weights=np.exp(-(post_t[sel] + d - t_pre) / tau),
                        minlength=n_post)
 
 
+def depression_product(pre: np.ndarray, post_idx: np.ndarray, post_t: np.ndarray,
+                       n_post: int, d: float, tau_ac: float, r_ac: float) -> np.ndarray:
+    """Return prod over pre spikes s of (1 + r_ac x_post(s - d)) for every post neuron,
+    x_post the post trace (+1 per spike, decay tau_ac [ms]) from the given post spikes."""
+    order = np.argsort(post_t, kind="stable")
+    pt, pi = post_t[order], post_idx[order]
+    ref = pt[0] if len(pt) else 0.0          # times relative to ref keep exp() in range
+    acc = np.zeros(n_post)
+    prod = np.ones(n_post)
+    k = 0
+    for s in np.sort(pre):
+        upto = np.searchsorted(pt, s - d - EPS, side="left")  # post spikes before s - d
+        if upto > k:
+            np.add.at(acc, pi[k:upto], np.exp((pt[k:upto] - ref) / tau_ac))
+            k = upto
+        prod *= 1.0 + r_ac * acc * np.exp(-(s - d - ref) / tau_ac)
+    return prod
+
+
 def facilitation_correction(trace: PreTrace, rows: np.ndarray, trains: list[np.ndarray],
                             post_idx: np.ndarray, post_t: np.ndarray, n_post: int,
-                            t_on: float, t_off: float, d: float, tau: float,
-                            delta: float) -> np.ndarray:
-    """Return the correction [weight units of ``delta``] to add to the read weights of the
-    input rows ``rows`` after a phase with plasticity on in [t_on, t_off) [ms].
+                            t_on: float, t_off: float, d: float, p) -> np.ndarray:
+    """Return the correction [mV] to add to the read weights of the input rows ``rows``
+    after a phase with plasticity on in [t_on, t_off) [ms].
 
     ``trains[m]`` are the input spikes [ms] of this episode (all of them, warm-up and
     training), ``post_idx``/``post_t`` all post spikes of the episode, ``trace`` the pre
-    traces before the episode (updated in place), ``d`` the plastic delay [ms], ``tau``
-    tau_c [ms], ``delta`` the potentiation step (Delta_c in weight units). Shape
-    (len(rows), n_post).
+    traces before the episode (updated in place), ``d`` the plastic delay [ms], ``p`` the
+    model Params (delta_c [mV], r_ac, tau_c and tau_ac [ms]). Shape (len(rows), n_post).
     """
     out = np.zeros((len(rows), n_post))
     for i, m in enumerate(rows):
         times = np.asarray(trains[m])
-        t_prev, k_prev = trace.advance(m, times[times < t_on], tau)
-        t_last, k_last = trace.advance(m, times[times >= t_on], tau)
+        training = times[times >= t_on - EPS]
+        t_prev, k_prev = trace.advance(m, times[times < t_on - EPS], p.tau_c)
+        t_last, k_last = trace.advance(m, training, p.tau_c)
         if np.isfinite(t_last):
-            out[i] += k_last * _window_sum(post_idx, post_t, n_post, t_last, t_off, d, tau)
+            out[i] += k_last * _window_sum(post_idx, post_t, n_post, t_last, t_off, d, p.tau_c)
         if np.isfinite(t_prev):
-            out[i] -= k_prev * _window_sum(post_idx, post_t, n_post, t_prev, t_on, d, tau)
-    return delta * out
+            spurious = k_prev * _window_sum(post_idx, post_t, n_post, t_prev, t_on, d, p.tau_c)
+            if len(training):
+                spurious *= depression_product(training, post_idx, post_t, n_post, d,
+                                               p.tau_ac, p.r_ac)
+            out[i] -= spurious
+    return p.delta_c * out

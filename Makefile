@@ -1,0 +1,31 @@
+# The two commands of the README:  `make run`  and  `make test`.
+# Each creates .venv (if needed) with the pinned versions of pyproject.toml, then runs.
+PYTHON ?= python3
+VENV   ?= .venv
+CORES  ?= 2
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: run test test-slow lint bench clean-results
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+run: $(STAMP)                 ## the default workflow end to end -> results/default/
+	$(BIN)/snakemake -c$(CORES) $(ARGS)
+
+test: $(STAMP)                ## the test suite (fast tier; what CI runs)
+	$(BIN)/python -m pytest $(ARGS)
+
+test-slow: $(STAMP)           ## the slow, paper-scale checks (not in CI)
+	$(BIN)/python -m pytest -m slow $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/snakemake --lint
+
+clean-results:
+	rm -rf results/* .snakemake

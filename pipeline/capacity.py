@@ -1,0 +1,190 @@
+"""The ``capacity`` step: forgetting curves and memory capacity from run directories,
+beside the theory when a theory JSON is given (DESIGN.md section 4).
+
+Writes ``capacity.json``, ``forgetting_curve.csv`` and ``forgetting_curve.png/.svg``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from .io import ResultFileError, read_json, read_npz, save_figure, write_csv, write_json
+from .provenance import Provenance
+from .readout import capacity_from_curve, forgetting_curves
+
+
+@dataclass
+class Run:
+    """One finished run directory: its provenance and forgetting curves by age."""
+
+    path: Path
+    provenance: dict
+    curves: np.ndarray       # (n_ref, P), accuracy by age
+    threshold: float
+    f_s: float
+
+    @property
+    def seed(self) -> int:
+        return int(self.provenance["seed"])
+
+    @property
+    def mean_curve(self) -> np.ndarray:
+        """Accuracy by age averaged over this run's reference memories."""
+        return np.nanmean(self.curves, axis=0)
+
+
+def load_run(path: Path) -> Run:
+    """Read a run directory written by ``simulate``; ResultFileError if incomplete."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ResultFileError(f"run directory '{path}' does not exist: run `python -m "
+                              f"pipeline simulate --out {path} ...` first")
+    prov = read_json(path / "provenance.json", "provenance file")
+    if not prov.get("produces_spikes", True):
+        raise ResultFileError(f"run '{path}' ({prov.get('backend')}) produced no spikes and "
+                              f"no weight dynamics; it has no forgetting curve")
+    w = read_npz(path / "weights.npz", required=("cue_sums", "targets", "reference"))
+    cfg = prov.get("config") or {}
+    curves = forgetting_curves(w["cue_sums"], w["targets"], w["reference"])
+    return Run(path=path, provenance=prov, curves=curves,
+               threshold=float(cfg.get("readout", {}).get("threshold", 0.5)),
+               f_s=float(cfg.get("targets", {}).get("f_s", np.nan)))
+
+
+def check_same_config(runs: list[Run], allow_mixed: bool) -> str:
+    """Return the common config hash; raise ResultFileError if runs differ (unless allowed)."""
+    hashes = {r.provenance.get("config_hash") for r in runs}
+    if len(hashes) > 1 and not allow_mixed:
+        listing = "; ".join(f"{r.path}: {r.provenance.get('config_hash')}" for r in runs)
+        raise ResultFileError(f"run directories come from different configs ({listing}); "
+                              f"combine only runs of one config, or pass "
+                              f"--allow-mixed-configs if you mean it")
+    return ",".join(sorted(h or "?" for h in hashes))
+
+
+def mean_and_band(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (mean, lower, upper) of a 95% t-interval over the rows of ``curves``
+    (NaN-aware per column; the band is NaN where fewer than 2 rows have data)."""
+    n = np.sum(np.isfinite(curves), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nanmean(curves, axis=0)
+        sd = np.nanstd(curves, axis=0, ddof=1)
+        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+    half[n < 2] = np.nan
+    return mean, mean - half, mean + half
+
+
+def summarise_capacity(values: list[int], crossed: list[bool]) -> dict:
+    """Return mean capacity [episodes] over seeds with a 95% t-interval (None for 1 seed)."""
+    v = np.asarray(values, float)
+    out = {"mean": float(v.mean()), "per_seed": [int(x) for x in values],
+           "n_seeds": len(values), "lower_bound": not all(crossed), "unit": "episodes"}
+    if len(v) >= 2:
+        half = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+        out["ci95"] = [out["mean"] - half, out["mean"] + half]
+    else:
+        out["ci95"] = None
+    return out
+
+
+def capacity_step(run_dirs: list[Path], out: Path, theory: str | None = None,
+                  allow_mixed: bool = False) -> dict:
+    """Compute forgetting curves and capacities; write capacity.json, a CSV and a figure.
+
+    Returns the capacity.json content.
+    """
+    runs = [load_run(p) for p in run_dirs]
+    cfg_hash = check_same_config(runs, allow_mixed)
+    threshold = runs[0].threshold
+    prov = Provenance("capacity", None, config_hash=cfg_hash,
+                      runs=[str(r.path) for r in runs],
+                      backend=sorted({r.provenance.get("backend") for r in runs}))
+    per_seed = np.array([r.mean_curve for r in runs])
+    if len(runs) >= 2:
+        mean, lo, hi = mean_and_band(per_seed)
+        band_over = "seeds"
+    else:
+        mean, lo, hi = mean_and_band(runs[0].curves)
+        band_over = "reference memories of one seed"
+    caps = [capacity_from_curve(c, threshold) for c in per_seed]
+    result = {
+        "capacity_simulation": summarise_capacity([c for c, _ in caps], [x for _, x in caps]),
+        "forgetting_curve": {"age": list(range(len(mean))), "accuracy": _list(mean),
+                             "ci95_low": _list(lo), "ci95_high": _list(hi),
+                             "band_over": band_over,
+                             "per_seed": {str(r.seed): _list(r.mean_curve) for r in runs}},
+        "threshold": threshold,
+        "chance": runs[0].f_s,
+        "backend": prov.record["backend"],
+    }
+    th = None
+    if theory:
+        th = read_json(theory, "theory file")
+        for key in ("capacity_full", "capacity_rate_only", "accuracy_full", "accuracy_rate_only"):
+            if key not in th:
+                raise ResultFileError(f"theory file '{theory}' lacks '{key}': rerun "
+                                      f"`python -m pipeline theory`")
+        result["capacity_theory_full"] = th["capacity_full"]
+        result["capacity_theory_rate_only"] = th["capacity_rate_only"]
+        result["theory"] = {k: th[k] for k in ("accuracy_full", "accuracy_rate_only")}
+    result["provenance"] = prov.finish()
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(out / "forgetting_curve.csv",
+              [{"age": a, "accuracy": mean[a], "ci95_low": lo[a], "ci95_high": hi[a]}
+               for a in range(len(mean))])
+    plot_forgetting_curve(result, out / "forgetting_curve")
+    write_json(out / "capacity.json", result)
+    cs = result["capacity_simulation"]
+    ge = ">= " if cs["lower_bound"] else ""
+    print(f"[capacity] {', '.join(result['backend'])}: capacity {ge}{cs['mean']:.1f} episodes "
+          f"(seeds {cs['per_seed']})" + (f"; theory full {th['capacity_full']}, rate-only "
+                                          f"{th['capacity_rate_only']}" if th else ""))
+    return result
+
+
+def _list(a: np.ndarray) -> list:
+    return [None if not np.isfinite(x) else float(x) for x in a]
+
+
+def plot_forgetting_curve(result: dict, stem: Path) -> None:
+    """Draw accuracy against age with its band, chance, threshold and capacity markers
+    (and both theories if present); save PNG and SVG."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fc = result["forgetting_curve"]
+    age = np.array(fc["age"])
+    acc = np.array(fc["accuracy"], float)
+    lo = np.array([np.nan if x is None else x for x in fc["ci95_low"]], float)
+    hi = np.array([np.nan if x is None else x for x in fc["ci95_high"]], float)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    label = "simulation (" + ", ".join(result["backend"]) + ")"
+    ax.plot(age, acc, color="C0", lw=1.8, label=label)
+    ax.fill_between(age, lo, hi, color="C0", alpha=0.25, lw=0,
+                    label=f"95% interval over {fc['band_over']}")
+    if "theory" in result:
+        for key, color, name in (("accuracy_full", "C3", "theory, with cross-correlations"),
+                                 ("accuracy_rate_only", "C2", "theory, rate only")):
+            a = np.asarray(result["theory"][key], float)
+            ax.plot(np.arange(len(a)), a, color=color, ls="--", lw=1.5, label=name)
+    ax.axhline(result["threshold"], color="k", lw=0.8, ls=":", label="threshold")
+    if np.isfinite(result.get("chance", np.nan)):
+        ax.axhline(result["chance"], color="grey", lw=0.8, ls="-.", label="chance (f_s)")
+    cs = result["capacity_simulation"]
+    ax.axvline(cs["mean"], color="C0", lw=0.8)
+    txt = (f"capacity >= {cs['mean']:.0f} (curve does not cross)" if cs["lower_bound"]
+           else f"capacity {cs['mean']:.1f}")
+    ax.text(cs["mean"], 0.98, " " + txt, va="top", fontsize=8, color="C0",
+            transform=ax.get_xaxis_transform())
+    ax.set_xlabel("age of the memory [episodes]")
+    ax.set_ylabel("recall accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=7, loc="upper right", bbox_to_anchor=(1, 0.9))
+    ax.set_title("Forgetting curve")
+    fig.tight_layout()
+    save_figure(fig, stem)
+    plt.close(fig)
