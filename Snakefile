@@ -2,6 +2,7 @@
 # Run: `snakemake -c2` (default config), `snakemake -c2 --configfile config/paper.yaml`.
 # Every rule is a thin call of `python -m pipeline STEP`; see README.md.
 import os
+import sys
 
 import yaml
 from snakemake.utils import min_version, validate
@@ -24,10 +25,12 @@ CONFIG_FILE = f"{OUT}/config.yaml"
 _text = yaml.safe_dump(dict(config), sort_keys=True)
 if not os.path.exists(CONFIG_FILE) or open(CONFIG_FILE).read() != _text:
     os.makedirs(OUT, exist_ok=True)
-    with open(CONFIG_FILE + ".partial", "w") as _fh:
+    with open(f"{CONFIG_FILE}.partial", "w") as _fh:
         _fh.write(_text)
-    os.replace(CONFIG_FILE + ".partial", CONFIG_FILE)
-PY = "python -m pipeline"
+    os.replace(f"{CONFIG_FILE}.partial", CONFIG_FILE)
+# Steps run with the interpreter that runs Snakemake, and find this checkout's packages
+# even when --directory points elsewhere.
+PY = f"PYTHONPATH={workflow.basedir} {sys.executable} -m pipeline"
 
 
 onstart:
@@ -47,6 +50,8 @@ rule all:
 
 
 rule simulate:
+    conda:
+        "environment.yml"
     input:
         config=CONFIG_FILE,
     output:
@@ -57,32 +62,39 @@ rule simulate:
     log:
         f"{OUT}/logs/simulate-{{backend}}-seed-{{seed}}.log",
     params:
+        py=PY,
         out=lambda w: f"{OUT}/{w.backend}/seed-{w.seed}",
     threads: config["simulation"]["threads"]
     resources:
         mem_mb=lambda w: 2000 + config["network"]["n_exc"] * config["inputs"]["m"] // 100,
         runtime=lambda w: 30 + config["protocol"]["episodes"] * config["network"]["n_exc"] // 1000,
     shell:
-        "{PY} simulate --config {input.config} --backend {wildcards.backend} "
+        "{params.py} simulate --config {input.config} --backend {wildcards.backend} "
         "--seed {wildcards.seed} --out {params.out} > {log} 2>&1"
 
 
 rule theory:
+    conda:
+        "environment.yml"
     input:
         config=CONFIG_FILE,
     output:
         f"{OUT}/theory.json",
     log:
         f"{OUT}/logs/theory.log",
+    params:
+        py=PY,
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
     shell:
-        "{PY} theory --config {input.config} --out {output} > {log} 2>&1"
+        "{params.py} theory --config {input.config} --out {output} > {log} 2>&1"
 
 
 rule capacity:
+    conda:
+        "environment.yml"
     input:
         runs=expand(f"{OUT}/{{{{backend}}}}/seed-{{seed}}/provenance.json", seed=SEEDS),
         theory=f"{OUT}/theory.json",
@@ -92,6 +104,7 @@ rule capacity:
     log:
         f"{OUT}/logs/capacity-{{backend}}.log",
     params:
+        py=PY,
         runs=lambda w, input: " ".join(f"--run {os.path.dirname(p)}" for p in input.runs),
         out=lambda w: f"{OUT}/{w.backend}/capacity",
     threads: 1
@@ -99,4 +112,4 @@ rule capacity:
         mem_mb=2000,
         runtime=10,
     shell:
-        "{PY} capacity {params.runs} --theory {input.theory} --out {params.out} > {log} 2>&1"
+        "{params.py} capacity {params.runs} --theory {input.theory} --out {params.out} > {log} 2>&1"

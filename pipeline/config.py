@@ -64,7 +64,7 @@ def validate_config(raw: dict) -> dict:
 
     cfg = copy.deepcopy(raw)
     schema = load_schema()
-    validator = jsonschema.Draft7Validator(schema)
+    validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         raise ConfigError("\n".join(_describe(e, schema) for e in errors))

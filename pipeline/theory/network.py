@@ -1,0 +1,136 @@
+"""Self-consistent rates of the three populations during training (arXiv 2508.13846).
+
+Populations, in this order: 0 = target E neurons (T), 1 = non-target E neurons (N),
+2 = inhibitory neurons (I). Paper units: rates in 1/tau_m, mean input mu in theta (per
+tau_m), noise intensity D in theta^2 (per tau_m), weights in theta. Feed-forward class
+statistics are arrays m[a, b], v[a, b] with a = 1 for target post neurons and b = 1 for cue
+inputs (DESIGN.md section 5):
+
+  E (a = T, N): mu_a = mu_exc + J C_E rE - g J C_I r_I + M (f_c nu1 m_a1 + (1-f_c) nu0 m_a0)
+                       [+ nu_s J_s for targets]
+                D_a  = d_exc + J^2 C_E rE/2 + (gJ)^2 C_I r_I/2
+                       + M (f_c nu1 (m_a1^2 + V_a1) + (1-f_c) nu0 (m_a0^2 + V_a0))/2
+                       [+ nu_s J_s^2/2 for targets]
+  I:            mu_I = mu_inh + hJ C_E rE - g J C_I r_I,   D_I = d_inh + (hJ)^2 C_E rE/2 + (gJ)^2 C_I r_I/2
+  with rE = f_s r_T + (1 - f_s) r_N.
+
+The rates solve r = Siegert(mu(r), D(r)), found by damped fixed-point iteration
+r <- r + eta (Siegert(r) - r); the damping eta is halved whenever the residual grows.
+Once the residual is small a few Newton steps with a finite-difference 3x3 Jacobian
+(one vectorised Siegert call) finish the solve; this is a pure speed-up, accepted only
+when it lowers the residual.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .params import TheoryParams
+from .siegert import lif_rate
+
+__all__ = ["NetworkRates", "population_inputs", "solve_rates", "POPULATIONS"]
+
+POPULATIONS = ("target", "non_target", "inhibitory")
+
+
+@dataclass
+class NetworkRates:
+    """Solution of the three-population rate equations (arXiv 2508.13846).
+
+    rates: (3,) [1/tau_m] for target, non-target, inhibitory; mu (3,) [theta/tau_m] and
+    d (3,) [theta^2/tau_m] their total inputs; iterations used; converged; residual
+    (max |Siegert(r) - r| in 1/tau_m)."""
+
+    rates: np.ndarray
+    mu: np.ndarray
+    d: np.ndarray
+    iterations: int
+    converged: bool
+    residual: float
+
+
+def population_inputs(rates: np.ndarray, m: np.ndarray, v: np.ndarray,
+                      p: TheoryParams) -> tuple[np.ndarray, np.ndarray]:
+    """Return (mu, d): total mean input [theta/tau_m] and noise intensity [theta^2/tau_m] of
+    the target, non-target and inhibitory populations given rates (..., 3) [1/tau_m] and the
+    feed-forward class means m[a, b] [theta] and variances v[a, b] [theta^2]
+    (arXiv 2508.13846, DESIGN.md section 5). Broadcasts over leading axes of ``rates``."""
+    rates = np.asarray(rates, dtype=float)
+    r_t, r_n, r_i = rates[..., 0], rates[..., 1], rates[..., 2]
+    r_e = p.f_s * r_t + (1.0 - p.f_s) * r_n
+    jj, gj, hj = p.j, p.g * p.j, p.h * p.j
+    rec_mu_e = jj * p.c_exc * r_e - gj * p.c_inh * r_i
+    rec_d_e = 0.5 * (jj * jj * p.c_exc * r_e + gj * gj * p.c_inh * r_i)
+    # feed-forward per post class a (index 1 = target, 0 = non-target)
+    ff_mu = p.n_in * (p.f_c * p.nu1 * m[:, 1] + (1.0 - p.f_c) * p.nu0 * m[:, 0])
+    ff_d = 0.5 * p.n_in * (p.f_c * p.nu1 * (m[:, 1] ** 2 + v[:, 1])
+                           + (1.0 - p.f_c) * p.nu0 * (m[:, 0] ** 2 + v[:, 0]))
+    mu = np.stack([
+        p.mu_exc + rec_mu_e + ff_mu[1] + p.nu_s * p.j_s,
+        p.mu_exc + rec_mu_e + ff_mu[0],
+        p.mu_inh + hj * p.c_exc * r_e - gj * p.c_inh * r_i,
+    ], axis=-1)
+    d = np.stack([
+        p.d_exc + rec_d_e + ff_d[1] + 0.5 * p.nu_s * p.j_s ** 2,
+        p.d_exc + rec_d_e + ff_d[0],
+        p.d_inh + 0.5 * (hj * hj * p.c_exc * r_e + gj * gj * p.c_inh * r_i),
+    ], axis=-1)
+    return mu, d
+
+
+def _siegert_map(rates: np.ndarray, m, v, p) -> np.ndarray:
+    mu, d = population_inputs(rates, m, v, p)
+    return lif_rate(mu, d)
+
+
+def solve_rates(m: np.ndarray, v: np.ndarray, p: TheoryParams,
+                r_init: np.ndarray | None = None, tol: float = 1e-12,
+                max_iter: int = 2000, damping: float = 0.5,
+                newton: bool = True) -> NetworkRates:
+    """Return the self-consistent rates [1/tau_m] of target, non-target and inhibitory
+    neurons for feed-forward class means m[a, b] [theta] and variances v[a, b] [theta^2].
+
+    Damped fixed-point iteration from ``r_init`` (warm start; default 1 Hz-ish 0.02/tau_m),
+    finished by guarded Newton steps when ``newton``; stops when max |Siegert(r) - r| < tol
+    [1/tau_m] (arXiv 2508.13846, DESIGN.md section 5). A solve that does not converge
+    within ``max_iter`` is returned with converged=False (callers check it).
+    """
+    m = np.asarray(m, dtype=float)
+    v = np.asarray(v, dtype=float)
+    r = np.full(3, 0.02) if r_init is None else np.array(r_init, dtype=float)
+    f = _siegert_map(r, m, v, p)
+    res = float(np.max(np.abs(f - r)))
+    eta = damping
+    it = 0
+    eye = np.eye(3)
+    while res > tol and it < max_iter:
+        it += 1
+        if newton and res < 1e-3:
+            # finite-difference Jacobian of F(r) = Siegert(r) - r in one vectorised call
+            hstep = 1e-7 * np.maximum(r, 1e-3)
+            pts = r[None, :] + np.diag(hstep)
+            fp = _siegert_map(pts, m, v, p)
+            jac = ((fp - f[None, :]) / hstep[:, None]).T - eye
+            try:
+                step = np.linalg.solve(jac, -(f - r))
+            except np.linalg.LinAlgError:
+                step = None
+            if step is not None and np.all(np.isfinite(step)):
+                r_new = np.maximum(r + step, 0.0)
+                f_new = _siegert_map(r_new, m, v, p)
+                res_new = float(np.max(np.abs(f_new - r_new)))
+                if res_new < res:
+                    r, f, res = r_new, f_new, res_new
+                    continue
+        r_new = np.maximum(r + eta * (f - r), 0.0)
+        f_new = _siegert_map(r_new, m, v, p)
+        res_new = float(np.max(np.abs(f_new - r_new)))
+        if res_new > res and eta > 1e-3:
+            eta *= 0.5
+        elif res_new < 0.5 * res and eta < damping:
+            eta = min(damping, 2.0 * eta)
+        r, f, res = r_new, f_new, res_new
+    mu, d = population_inputs(r, m, v, p)
+    return NetworkRates(rates=r, mu=mu, d=d, iterations=it, converged=res <= tol,
+                        residual=res)

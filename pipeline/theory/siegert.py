@@ -1,0 +1,89 @@
+"""Stationary firing rate of the leaky integrate-and-fire neuron driven by white noise.
+
+The membrane potential obeys ``dv = (mu - v) dt + sqrt(2 D) dW`` in units of tau_m (time)
+and theta = V_th - V_reset (voltage); a spike resets v to v_r, there is no refractory period.
+The stationary rate (Siegert formula) is
+
+    1/r = sqrt(pi) * integral_a^b exp(x^2) erfc(-x) dx,
+    a = (v_r - mu)/sqrt(2 D),  b = (v_t - mu)/sqrt(2 D),
+
+as used by the theory of arXiv 2508.13846 (DESIGN.md section 5).
+
+Numerics. The naive integrand exp(x^2) erfc(-x) = erfcx(-x) overflows for x > 26. With
+G(y) = integral_0^y erfcx(t) dt (y >= 0, smooth and growing like log(y)/sqrt(pi)) and
+integral_0^x exp(t^2) dt = exp(x^2) dawsn(x), the integral is exactly
+
+    b <= 0:  I = G(-a) - G(-b)
+    b >  0:  I = exp(b^2) * [2 dawsn(b) - 2 [a > 0] exp(a^2 - b^2) dawsn(a)] + G(|a|) - G(b)
+
+which is evaluated as log I, so no term overflows and rates far below the float range
+underflow cleanly to 0. G is a fixed 24-point Gauss-Legendre rule on [0, min(y, 2)] plus the
+same rule in u = log(t/2) on [2, y] (integrand t*erfcx(t), which tends to 1/sqrt(pi)); this
+is accurate to ~1e-15 relative for every y >= 0 and fully vectorised.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import dawsn, erfcx, roots_legendre
+
+__all__ = ["lif_rate", "log_siegert_integral", "erfcx_integral"]
+
+_SQRT_PI = float(np.sqrt(np.pi))
+_GL_X, _GL_W = roots_legendre(24)
+_SPLIT = 2.0  # G is integrated plainly on [0, 2] and in log(t) beyond
+
+
+def erfcx_integral(y: np.ndarray | float) -> np.ndarray:
+    """Return G(y) = integral_0^y erfcx(t) dt for y >= 0 (dimensionless, elementwise).
+
+    Helper of the Siegert formula (arXiv 2508.13846, DESIGN.md section 5)."""
+    y = np.asarray(y, dtype=float)
+    y1 = np.minimum(y, _SPLIT)
+    h = 0.5 * y1
+    t = h[..., None] * (_GL_X + 1.0)
+    g = h * np.sum(_GL_W * erfcx(t), axis=-1)
+    # t = 2 exp(u) on [2, y]: dt = t du, integrand t * erfcx(t) is smooth and bounded
+    hu = 0.5 * np.log(np.maximum(y, _SPLIT) / _SPLIT)
+    t = _SPLIT * np.exp(hu[..., None] * (_GL_X + 1.0))
+    g = g + hu * np.sum(_GL_W * erfcx(t) * t, axis=-1)
+    return g
+
+
+def log_siegert_integral(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
+    """Return log of integral_a^b exp(x^2) erfc(-x) dx for a < b (elementwise, dimensionless).
+
+    The Siegert integral of arXiv 2508.13846 (DESIGN.md section 5), evaluated without
+    overflow (see the module docstring)."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+    g = erfcx_integral(np.abs(np.stack([a, b])))
+    ga, gb = g[0], g[1]
+    # b <= 0: I = G(-a) - G(-b)
+    # b > 0:  I = exp(b^2) [2 dawsn(b) - 2 [a>0] exp(a^2 - b^2) dawsn(a)] + G(|a|) - G(b)
+    bp = np.maximum(b, 0.0)
+    ap = np.maximum(a, 0.0)  # dawsn(0) = 0 drops the a-term when a <= 0
+    x = 2.0 * dawsn(bp) - 2.0 * np.exp(ap * ap - bp * bp) * dawsn(ap)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b > 0.0, bp * bp + np.log(x + np.exp(-bp * bp) * (ga - gb)),
+                        np.log(ga - gb))
+
+
+def lif_rate(mu: np.ndarray | float, d: np.ndarray | float, v_t: float = 1.0,
+             v_r: float = 0.0) -> np.ndarray | float:
+    """Return the stationary firing rate r0 of the white-noise LIF, in 1/tau_m.
+
+    ``mu`` is the mean input and ``d`` the noise intensity D of
+    ``dv = (mu - v) dt + sqrt(2 D) dW`` (voltages in theta, time in tau_m), threshold
+    ``v_t``, reset ``v_r``, no refractory period (Siegert formula; arXiv 2508.13846,
+    DESIGN.md section 5). Works elementwise on arrays; returns a float for scalar input.
+    Rates below ~1e-300 underflow to 0.
+    """
+    mu_a = np.asarray(mu, dtype=float)
+    d_a = np.asarray(d, dtype=float)
+    if np.any(d_a <= 0.0):
+        raise ValueError(f"noise intensity D must be > 0, got {d}")
+    s = np.sqrt(2.0 * d_a)
+    log_i = log_siegert_integral((v_r - mu_a) / s, (v_t - mu_a) / s)
+    r = np.exp(-log_i) / _SQRT_PI
+    if np.ndim(r) == 0:
+        return float(r)
+    return r
