@@ -88,13 +88,15 @@ class NestBackend:
         self._rows: dict[int, tuple[Any, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ set-up
-    def setup(self):
-        """Set up pyNN.nest; return the ``sim`` module."""
+    def setup(self, rng_seed: int | None = None):
+        """Set up pyNN.nest (a fresh kernel); return the ``sim`` module.
+
+        ``rng_seed`` seeds NEST's random streams (default: the experiment seed)."""
         sim = import_pynn()
         import nest
         nest.set_verbosity("M_ERROR")
         sim.setup(timestep=self.dt, min_delay=self.dt, max_delay=max(10 * self.dt, 1.0),
-                  threads=self.threads, rng_seed=self.seed, spike_precision="on_grid",
+                  threads=self.threads, rng_seed=rng_seed or self.seed, spike_precision="on_grid",
                   verbosity="error")
         self.sim = sim
         self.nest = nest
@@ -103,6 +105,7 @@ class NestBackend:
     def build(self, p: Params, conn) -> Network:
         """Build the model (pipeline.model.build) and prepare the weight fast path."""
         self.p = p
+        self._rows = {}
         self.net = build(self.sim, p, conn, self.translation)
         self._check_native()
         return self.net

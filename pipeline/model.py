@@ -153,9 +153,23 @@ def draw_connectivity(p: Params, seed: int, v0_theta2: float) -> Connectivity:
     rng_w = np.random.default_rng([seed, STREAM_WEIGHTS])
     sd = math.sqrt(v0_theta2) * p.theta
     w0 = np.clip(rng_w.normal(p.m0, sd, size=(p.m, p.n_exc)), 0.0, p.w_max)
-    rng_v = np.random.default_rng([seed, STREAM_INITIAL_STATE])
-    v_init = {name: rng_v.uniform(0.0, p.theta, size=n[name]) for name in ("exc", "inh")}
-    return Connectivity(lists=lists, w0=w0, v_init=v_init)
+    return Connectivity(lists=lists, w0=w0, v_init=draw_initial_state(p, seed, 0))
+
+
+def draw_initial_state(p: Params, seed: int, segment: int = 0) -> dict[str, np.ndarray]:
+    """Return initial membrane potentials [mV], uniform in [0, theta), per population,
+    for the start of the run (segment 0) or of a later checkpoint segment."""
+    key = [seed, STREAM_INITIAL_STATE] + ([segment] if segment else [])
+    rng = np.random.default_rng(key)
+    return {"exc": rng.uniform(0.0, p.theta, size=p.n_exc),
+            "inh": rng.uniform(0.0, p.theta, size=p.n_inh)}
+
+
+def simulator_seed(seed: int, segment: int = 0) -> int:
+    """Return the simulator's RNG seed (noise, Poisson sources) for a run segment."""
+    if segment == 0:
+        return seed
+    return int(np.random.default_rng([seed, STREAM_INITIAL_STATE, segment]).integers(1, 2**31 - 1))
 
 
 @dataclass

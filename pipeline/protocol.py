@@ -53,14 +53,6 @@ def rate_hz(n_spikes: int, n_neurons: int, duration_ms: float) -> float:
     return 1e3 * n_spikes / (n_neurons * duration_ms) if n_neurons else float("nan")
 
 
-@dataclass
-class EpisodeRecord:
-    """What one episode leaves behind (weights in theta, rates in Hz, times in s)."""
-
-    row: dict
-    spikes: dict = field(default_factory=dict)
-
-
 class Progress:
     """Prints one line per episode: done/total, time per episode, time left."""
 
@@ -133,29 +125,51 @@ def present_episode(backend, p: model.Params, seed: int, j: int, cue: np.ndarray
     return Presentation(after, warm, train, trains, t0, sim, io)
 
 
-def run_episodes(backend, p: model.Params, conn: model.Connectivity, pat: model.Patterns,
-                 seed: int, homeostasis_on: bool, ref: np.ndarray,
+@dataclass
+class TrainingState:
+    """Everything a run carries from one episode to the next on the host, so that a run
+    can be checkpointed at an episode boundary and resumed.
+
+    ``w`` is the feed-forward matrix [mV] (the truth), ``trace`` the pre traces,
+    ``results`` the per-episode arrays (see :func:`run_episodes`), ``rows`` the
+    episodes.csv rows, ``spikes`` per population a list of (index, time [ms]) chunks,
+    ``epochs`` (label, start [ms], duration [ms]) of every phase, ``next_episode`` the
+    first episode not yet trained.
+    """
+
+    w: np.ndarray
+    trace: PreTrace
+    results: dict
+    rows: list = field(default_factory=list)
+    spikes: dict = field(default_factory=lambda: {"inputs": [], "exc": [], "inh": []})
+    epochs: list = field(default_factory=list)
+    next_episode: int = 0
+    t_offset: float = 0.0     # [ms] global time at which the current backend's clock is 0
+    t_end: float = 0.0        # [ms] global time at the end of the last trained episode
+
+    @classmethod
+    def fresh(cls, p: model.Params, w0: np.ndarray, n_ref: int) -> "TrainingState":
+        P = p.episodes
+        return cls(w=w0.copy(), trace=PreTrace.empty(p.m), results={
+            "class_mean": np.full((P, 4), np.nan), "class_var": np.full((P, 4), np.nan),
+            "class_mean_before": np.full((P, 4), np.nan),
+            "cue_sums": np.full((n_ref, P, p.n_exc), np.nan, dtype=np.float32)})
+
+
+def run_episodes(backend, p: model.Params, pat: model.Patterns, seed: int, state: TrainingState,
+                 stop: int, homeostasis_on: bool, ref: np.ndarray,
                  sample: dict[str, np.ndarray], full_weights_at: set[int],
-                 on_episode: Callable[[int, EpisodeRecord], None] | None = None,
-                 progress: Progress | None = None) -> dict:
-    """Train P episodes on a built backend. Returns a dict of arrays (weights in theta):
+                 progress: Progress | None = None) -> None:
+    """Train episodes state.next_episode .. stop-1 on a backend built with the weights
+    ``state.w``, updating ``state`` in place. ``state.results`` holds (weights in theta):
     ``class_mean``/``class_var`` (P, 4) after homeostasis, ``class_mean_before`` (P, 4)
     before it, ``cue_sums`` (len(ref), P, N_E) summed cue weights of every reference
-    memory after every episode (NaN before the memory is stored), ``w_<j>`` full matrices,
-    and ``rows``, a list with one episodes.csv row per episode.
+    memory after every episode (NaN before the memory is stored), ``w_<j>`` full matrices.
     """
-    w = conn.w0.copy()                       # host copy [mV], the truth
+    w, trace, out = state.w, state.trace, state.results
     stale = np.zeros(p.m, bool)              # rows where the backend's copy is outdated
-    trace = PreTrace.empty(p.m)
-    P = p.episodes
-    out = {
-        "class_mean": np.full((P, 4), np.nan), "class_var": np.full((P, 4), np.nan),
-        "class_mean_before": np.full((P, 4), np.nan),
-        "cue_sums": np.full((len(ref), P, p.n_exc), np.nan, dtype=np.float32),
-        "rows": [],
-    }
     ref_pos = {int(k): i for i, k in enumerate(ref)}
-    for j in range(P):
+    for j in range(state.next_episode, stop):
         t_ep = time.perf_counter()
         cue, target = pat.cues[j], pat.targets[j]
         rows = np.arange(p.m) if p.nu0 > 0 else cue
@@ -203,18 +217,20 @@ def run_episodes(backend, p: model.Params, conn: model.Connectivity, pat: model.
             "wall_io_s": round(io, 4),
             "wall_total_s": round(time.perf_counter() - t_ep, 4),
         }
-        out["rows"].append(row)
-        rec = EpisodeRecord(row=row, spikes={
-            "inputs": train["inputs"],
-            "exc": _merge_sample(warm["exc"], train["exc"], sample["exc"]),
-            "inh": _merge_sample(warm["inh"], train["inh"], sample["inh"]),
-            "t_start": t0, "t_stop": t0 + p.t_warm + p.t_train})
-        if on_episode:
-            on_episode(j, rec)
+        state.rows.append(row)
+        off = state.t_offset
+        state.spikes["inputs"].append((train["inputs"][0], train["inputs"][1] + off))
+        for pop in ("exc", "inh"):
+            idx, t = _merge_sample(warm[pop], train[pop], sample[pop])
+            state.spikes[pop].append((idx, t + off))
+        g0 = off + t0
+        state.epochs += [(f"warm-up {j}", g0, p.t_warm), (f"training {j}", g0 + p.t_warm, p.t_train)]
+        state.t_end = g0 + p.t_warm + p.t_train
+        state.w = w
+        state.next_episode = j + 1
         if progress:
             progress.update(j + 1, f"rates T/N/I {row['rate_target_hz']:.1f}/"
                                    f"{row['rate_non_target_hz']:.1f}/{row['rate_inh_hz']:.1f} Hz")
-    return out
 
 
 def _merge_sample(a: tuple, b: tuple, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ its presence marks a finished run.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import numpy as np
 from . import model, protocol
 from .io import write_csv, write_json, write_npz, write_spikes_nix
 from .provenance import Provenance
+from .stdp_bookkeeping import PreTrace
 
 RUN_FILES = ("spikes.nix", "weights.npz", "episodes.csv", "translation.json", "provenance.json")
 
@@ -58,12 +60,27 @@ def spikes_block(p: model.Params, per_pop: dict, epochs: list, cfg_hash: str, se
     return block
 
 
+def segments(episodes: int, every: int) -> list[tuple[int, int]]:
+    """Return the [start, stop) episode ranges between checkpoints (one if every == 0)."""
+    if every <= 0:
+        return [(0, episodes)]
+    return [(a, min(a + every, episodes)) for a in range(0, episodes, every)]
+
+
 def simulate(cfg: dict, backend_name: str, seed: int, out: Path, stream=sys.stderr) -> dict:
-    """Run one experiment and write the run directory ``out``. Returns the provenance."""
+    """Run one experiment and write the run directory ``out``. Returns the provenance.
+
+    With ``simulation.checkpoint_every`` > 0 the run is checkpointed every that many
+    episodes and resumes from its last checkpoint when restarted.
+    """
     from backends import get_backend
+
+    from . import checkpoint
+    from .config import config_hash
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    h = config_hash(cfg)
     prov = Provenance("simulate", cfg, seed=seed, backend=backend_name, config=cfg)
     p = model.params_from_config(cfg)
     v0 = initial_variance(cfg)
@@ -73,58 +90,62 @@ def simulate(cfg: dict, backend_name: str, seed: int, out: Path, stream=sys.stde
     sample = {"exc": sample_indices(p.n_exc, rec["n_exc_sample"]),
               "inh": sample_indices(p.n_inh, rec["n_inh_sample"])}
     ref = protocol.reference_memories(p.episodes, cfg["readout"]["reference_memories"])
+    every = cfg["simulation"]["checkpoint_every"]
+    identity = {"config_hash": h, "seed": seed, "backend": backend_name}
 
     backend = get_backend(backend_name)(cfg, seed, out)
     print(f"[simulate] {backend.label}: seed {seed}, {p.n_exc}+{p.n_inh} neurons, "
           f"{p.m} inputs, {p.episodes} episodes -> {out}", file=stream, flush=True)
-    backend.setup()
-    t_build = prov.record.setdefault("timings", {})
-    import time
-    t = time.perf_counter()
-    backend.build(p, conn)
-    t_build["build_s"] = round(time.perf_counter() - t, 3)
-    print(f"[simulate] built in {t_build['build_s']:.1f} s", file=stream, flush=True)
+    state = checkpoint.load(out, identity) if every > 0 else None
+    if state is not None:
+        print(f"[simulate] resuming from the checkpoint after episode {state.next_episode}",
+              file=stream, flush=True)
+        prov.record["resumed_from_episode"] = state.next_episode
+    else:
+        state = protocol.TrainingState.fresh(p, conn.w0, len(ref))
+    progress = protocol.Progress(p.episodes, stream, f"[simulate seed {seed}] ")
+    timings = prov.record.setdefault("timings", {"build_s": 0.0})
+    for k, (a, b) in enumerate(segments(p.episodes, every)):
+        if b <= state.next_episode:
+            continue
+        backend.setup(rng_seed=model.simulator_seed(seed, k))
+        t = time.perf_counter()
+        seg_conn = model.Connectivity(lists=conn.lists, w0=state.w,
+                                      v_init=model.draw_initial_state(p, seed, k))
+        backend.build(p, seg_conn)
+        timings["build_s"] = round(timings["build_s"] + time.perf_counter() - t, 3)
+        print(f"[simulate] built in {time.perf_counter() - t:.1f} s", file=stream, flush=True)
+        state.trace = PreTrace.empty(p.m)            # a fresh simulator: traces start at 0
+        state.t_offset = state.t_end
+        protocol.run_episodes(backend, p, pat, seed, state, b, cfg["protocol"]["homeostasis"],
+                              ref, sample, set(rec["full_weights_at"]), progress=progress)
+        translation = backend.translation_report()
+        backend.end()
+        if every > 0 and b < p.episodes:
+            checkpoint.save(out, state, identity)
+            print(f"[simulate] checkpoint saved after episode {b}", file=stream, flush=True)
 
-    spikes = {"inputs": [], "exc": [], "inh": []}
-    epochs = []
-
-    def keep(j, r):
-        for k in spikes:
-            spikes[k].append(r.spikes[k])
-        t0, t1 = r.spikes["t_start"], r.spikes["t_stop"]
-        epochs.append((f"warm-up {j}", t0, p.t_warm))
-        epochs.append((f"training {j}", t0 + p.t_warm, p.t_train))
-
-    res = protocol.run_episodes(
-        backend, p, conn, pat, seed, cfg["protocol"]["homeostasis"], ref, sample,
-        set(rec["full_weights_at"]), on_episode=keep,
-        progress=protocol.Progress(p.episodes, stream, f"[simulate seed {seed}] "))
-    translation = backend.translation_report()
-    backend.end()
-
-    from .config import config_hash
-    h = config_hash(cfg)
     per_pop = {}
-    for k, chunks in spikes.items():
+    for k, chunks in state.spikes.items():
         idx = np.concatenate([c[0] for c in chunks]) if chunks else np.array([], int)
         t = np.concatenate([c[1] for c in chunks]) if chunks else np.array([])
         per_pop[k] = (np.arange(p.m) if k == "inputs" else sample[k], idx, t)
-    write_spikes_nix(out / "spikes.nix", spikes_block(p, per_pop, epochs, h, seed,
+    write_spikes_nix(out / "spikes.nix", spikes_block(p, per_pop, state.epochs, h, seed,
                                                       backend_name, pat))
-    arrays = {k: v for k, v in res.items() if k != "rows"}
-    write_npz(out / "weights.npz", **arrays, cues=pat.cues, targets=pat.targets,
+    write_npz(out / "weights.npz", **state.results, cues=pat.cues, targets=pat.targets,
               reference=ref, classes=np.array(protocol.CLASSES),
               w_initial=(conn.w0 / p.theta).astype(np.float32),
               v0=np.array(v0), theta_mv=np.array(p.theta))
-    write_csv(out / "episodes.csv", res["rows"])
+    write_csv(out / "episodes.csv", state.rows)
     write_json(out / "translation.json", translation)
-    rows = res["rows"]
+    rows = state.rows
     summary = {k: float(np.nanmean([r[k] for r in rows])) for k in
                ("rate_target_hz", "rate_non_target_hz", "rate_inh_hz", "wall_sim_s", "wall_io_s")}
     record = prov.finish(translation=translation, initial_variance_theta2=v0,
                          produces_spikes=backend.produces_spikes, summary=summary,
                          files=list(RUN_FILES))
     write_json(out / "provenance.json", record)
+    checkpoint.remove(out)
     print(f"[simulate] done in {record['wall_time_s']:.1f} s: mean rates target "
           f"{summary['rate_target_hz']:.2f} Hz, non-target {summary['rate_non_target_hz']:.2f} Hz, "
           f"inhibitory {summary['rate_inh_hz']:.2f} Hz", file=stream, flush=True)

@@ -189,3 +189,27 @@ def test_invalid_configs_are_rejected_with_a_message_naming_the_key(case):
     with pytest.raises(ConfigError) as exc:
         validate_config(copy.deepcopy(cfg))
     assert key in str(exc.value)
+
+
+def test_checkpointed_run_resumes_after_a_kill_with_identical_results(tmp_path, write_config):
+    """A run killed after its first checkpoint resumes from it and ends bitwise equal to an
+    uninterrupted run (both rebuild the simulator at the checkpoint)."""
+    cfg = tiny_config_dict(**{"protocol.episodes": 6, "simulation.checkpoint_every": 2})
+    path = write_config(cfg, "ckpt.yaml")
+    assert _simulate(path, tmp_path / "whole").returncode == 0
+    run = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "simulate", "--config",
+                             str(path), "--seed", "1", "--out", str(run)],
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    for line in proc.stderr:                      # kill once the 2nd checkpoint is saved
+        if "checkpoint saved after episode 4" in line:
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert (run / "checkpoint.npz").exists() and not (run / "provenance.json").exists()
+    r = _simulate(path, run)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "resuming from the checkpoint after episode 4" in r.stderr
+    assert not (run / "checkpoint.npz").exists()
+    assert_same_run(run, tmp_path / "whole")
