@@ -27,6 +27,13 @@ def _capacity(args) -> int:
     return 0
 
 
+def _analyze(args) -> int:
+    from .analysis import analyze_run
+
+    analyze_run(Path(args.run), Path(args.out), bin_ms=args.bin_ms, max_lag_ms=args.max_lag_ms)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m pipeline``."""
     ap = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
@@ -46,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--allow-mixed-configs", action="store_true",
                    help="combine runs whose config hashes differ")
     c.set_defaults(func=_capacity)
+
+    a = sub.add_parser("analyze", help="cross-correlograms, drift from CCGs, spike statistics")
+    a.add_argument("--run", required=True, help="run directory written by simulate")
+    a.add_argument("--out", required=True, help="output directory")
+    a.add_argument("--bin-ms", type=float, default=1.0, help="CCG bin [ms] (default 1)")
+    a.add_argument("--max-lag-ms", type=float, default=250.0, help="CCG half-width [ms]")
+    a.set_defaults(func=_analyze)
 
     try:
         from .theory import cli as theory_cli

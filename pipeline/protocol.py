@@ -153,6 +153,7 @@ class TrainingState:
         return cls(w=w0.copy(), trace=PreTrace.empty(p.m), results={
             "class_mean": np.full((P, 4), np.nan), "class_var": np.full((P, 4), np.nan),
             "class_mean_before": np.full((P, 4), np.nan),
+            "class_mean_start": np.full((P, 4), np.nan),
             "cue_sums": np.full((n_ref, P, p.n_exc), np.nan, dtype=np.float32)})
 
 
@@ -163,8 +164,9 @@ def run_episodes(backend, p: model.Params, pat: model.Patterns, seed: int, state
     """Train episodes state.next_episode .. stop-1 on a backend built with the weights
     ``state.w``, updating ``state`` in place. ``state.results`` holds (weights in theta):
     ``class_mean``/``class_var`` (P, 4) after homeostasis, ``class_mean_before`` (P, 4)
-    before it, ``cue_sums`` (len(ref), P, N_E) summed cue weights of every reference
-    memory after every episode (NaN before the memory is stored), ``w_<j>`` full matrices.
+    before it, ``class_mean_start`` (P, 4) at the start of the episode, ``cue_sums``
+    (len(ref), P, N_E) summed cue weights of every reference memory after every episode
+    (NaN before the memory is stored), ``w_<j>`` full matrices.
     """
     w, trace, out = state.w, state.trace, state.results
     stale = np.zeros(p.m, bool)              # rows where the backend's copy is outdated
@@ -180,12 +182,13 @@ def run_episodes(backend, p: model.Params, pat: model.Patterns, seed: int, state
             stale[to_write] = False
         io = time.perf_counter() - t_io
         before = w[rows].copy()
+        masks = class_masks(p, cue, target)
+        out["class_mean_start"][j] = [w[mk].mean() / p.theta for mk in masks]
         ep = present_episode(backend, p, seed, j, cue, target, rows, trace)
         io += ep.io_s
         after, warm, train, t0, sim = ep.weights, ep.warm, ep.train, ep.t0, ep.sim_s
         w[rows] = after
 
-        masks = class_masks(p, cue, target)
         dw = np.zeros((p.m, p.n_exc))
         dw[rows] = after - before
         out["class_mean_before"][j] = [w[mk].mean() / p.theta for mk in masks]

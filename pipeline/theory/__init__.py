@@ -22,6 +22,7 @@ homeostasis, V*), memory (trace, accuracy, capacity), params (config -> paper un
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any, Mapping
 
@@ -48,8 +49,14 @@ _N_STEPS = 16  # RK4 steps per episode (accurate to ~1e-8 relative, see moments.
 
 
 @lru_cache(maxsize=32)
-def _stationary(p: TheoryParams, cross_correlations: bool) -> StationaryState:
+def _stationary_cached(p: TheoryParams, cross_correlations: bool) -> StationaryState:
     return stationary_state(p, cross_correlations, n_steps=_N_STEPS)
+
+
+def _stationary(p: TheoryParams, cross_correlations: bool) -> StationaryState:
+    # episodes, readout threshold and the config's v0 do not enter the stationary state
+    key = replace(p, episodes=1, threshold=0.5, v0_config="stationary")
+    return _stationary_cached(key, bool(cross_correlations))
 
 
 def stationary_variance(config: Mapping[str, Any], cross_correlations: bool = True) -> float:

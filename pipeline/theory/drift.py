@@ -23,10 +23,11 @@ __all__ = ["drift", "drift_rate_only", "diffusion", "drift_given_response",
            "drift_slope_given_response", "diffusion_given_rate", "single_synapse_drift"]
 
 Stdp = STDPParams | Mapping[str, float]
+Arr = float | np.ndarray
 
 
-def drift_given_response(w, nu, r0, alpha, beta, stdp: Stdp,
-                         cross_correlations: bool = True):
+def drift_given_response(w: Arr, nu: Arr, r0: Arr, alpha: Arr, beta: Arr, stdp: Stdp,
+                         cross_correlations: bool = True) -> Arr:
     """Return A(w) [theta/tau_m] from given r0 [1/tau_m], alpha [1/theta], beta [1/theta^2]
     at s = -1/tau_c; rate-only when ``cross_correlations`` is False (arXiv 2508.13846,
     DESIGN.md section 5). Elementwise on arrays."""
@@ -37,8 +38,8 @@ def drift_given_response(w, nu, r0, alpha, beta, stdp: Stdp,
     return a
 
 
-def drift_slope_given_response(w, nu, r0, alpha, beta, stdp: Stdp,
-                               cross_correlations: bool = True):
+def drift_slope_given_response(w: Arr, nu: Arr, r0: Arr, alpha: Arr, beta: Arr, stdp: Stdp,
+                               cross_correlations: bool = True) -> Arr:
     """Return A'(w) = dA/dw [1/tau_m] at fixed r0, alpha, beta (the slope that enters the
     variance equation of arXiv 2508.13846, DESIGN.md section 5). Elementwise."""
     p = as_stdp(stdp)
@@ -48,7 +49,7 @@ def drift_slope_given_response(w, nu, r0, alpha, beta, stdp: Stdp,
     return a
 
 
-def diffusion_given_rate(w, nu, r0, stdp: Stdp):
+def diffusion_given_rate(w: Arr, nu: Arr, r0: Arr, stdp: Stdp) -> Arr:
     """Return B(w) = r0 nu (Delta_c^2 tau_c + r_ac^2 w^2 tau_ac)/4 [theta^2/tau_m], the
     pair shot-noise diffusion of one synapse (arXiv 2508.13846, DESIGN.md section 5)."""
     p = as_stdp(stdp)

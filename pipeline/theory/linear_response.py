@@ -12,8 +12,9 @@ Convention: s is minus the Laplace variable p of the rate's response kernel chi(
 alpha(s) = integral_0^inf chi_mu(t) e^{s t} dt, so the STDP drift (a causal kernel weighted
 by e^{-t/tau_c}) needs s = -1/tau_c < 0. This was checked against a Monte-Carlo simulation of
 the kicked LIF (mu = 0.8, D = 0.1, kick 0.1: simulated 0.0814 vs. w alpha + w^2 beta/2 = 0.0822
-at s = -1/tau_c, against 0.1017 for s = +1/tau_c). On s < 0 every D_a with a in {s, s-1, s-2} is positive
-(a < 0), the ratios have no poles, and alpha, beta > 0. s -> 0- gives dr0/dmu and dr0/dD.
+at s = -1/tau_c, against 0.1017 for s = +1/tau_c). On s < 0 every D_a with a in
+{s, s-1, s-2} is positive (a < 0), the ratios have no poles, and alpha, beta > 0.
+s -> 0- gives dr0/dmu and dr0/dD (tested).
 
 Numerics. Delta = (y_r^2 - y_t^2)/4 exactly, so with the scaled function
 E_a(y) = exp(y^2/4) D_a(y) every bracket is exp(-y_t^2/4) [E_a(y_t) - E_a(y_r)] and the common

@@ -15,10 +15,10 @@ inputs (DESIGN.md section 5):
   with rE = f_s r_T + (1 - f_s) r_N.
 
 The rates solve r = Siegert(mu(r), D(r)), found by damped fixed-point iteration
-r <- r + eta (Siegert(r) - r); the damping eta is halved whenever the residual grows.
-Once the residual is small a few Newton steps with a finite-difference 3x3 Jacobian
-(one vectorised Siegert call) finish the solve; this is a pure speed-up, accepted only
-when it lowers the residual.
+r <- r + eta (Siegert(r) - r) (eta = 0.3, halved if the residual grows over 20 iterations).
+Once the residual is below 1e-2/tau_m, Newton steps with a finite-difference 3x3 Jacobian
+(one vectorised Siegert call) and backtracking finish the solve; this is a pure speed-up,
+a step is accepted only when it lowers the residual, else the damped step is taken.
 """
 from __future__ import annotations
 
@@ -84,17 +84,41 @@ def _siegert_map(rates: np.ndarray, m, v, p) -> np.ndarray:
     return lif_rate(mu, d)
 
 
+def _newton_step(r, f, res, m, v, p):
+    """One Newton step on F(r) = Siegert(r) - r with a finite-difference Jacobian (one
+    vectorised Siegert call) and backtracking; returns (r, f, res) or None if no gain."""
+    hstep = 1e-7 * np.maximum(r, 1e-3)
+    fp = _siegert_map(r[None, :] + np.diag(hstep), m, v, p)
+    jac = ((fp - f[None, :]) / hstep[:, None]).T - np.eye(3)
+    try:
+        step = np.linalg.solve(jac, -(f - r))
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(step)):
+        return None
+    for lam in (1.0, 0.5, 0.25):
+        r_new = np.maximum(r + lam * step, 0.0)
+        f_new = _siegert_map(r_new, m, v, p)
+        res_new = float(np.max(np.abs(f_new - r_new)))
+        if res_new < res:
+            return r_new, f_new, res_new
+    return None
+
+
 def solve_rates(m: np.ndarray, v: np.ndarray, p: TheoryParams,
                 r_init: np.ndarray | None = None, tol: float = 1e-12,
-                max_iter: int = 2000, damping: float = 0.5,
-                newton: bool = True) -> NetworkRates:
+                max_iter: int = 5000, damping: float = 0.3,
+                newton: bool = True, newton_below: float = 1e-2) -> NetworkRates:
     """Return the self-consistent rates [1/tau_m] of target, non-target and inhibitory
     neurons for feed-forward class means m[a, b] [theta] and variances v[a, b] [theta^2].
 
-    Damped fixed-point iteration from ``r_init`` (warm start; default 1 Hz-ish 0.02/tau_m),
-    finished by guarded Newton steps when ``newton``; stops when max |Siegert(r) - r| < tol
-    [1/tau_m] (arXiv 2508.13846, DESIGN.md section 5). A solve that does not converge
-    within ``max_iter`` is returned with converged=False (callers check it).
+    Damped fixed-point iteration r <- r + eta (Siegert(r) - r) from ``r_init`` (warm start;
+    default 0.02/tau_m = 1 Hz), eta = ``damping``, halved when the residual has grown over
+    20 iterations. When ``newton`` and the residual is below ``newton_below`` [1/tau_m],
+    guarded Newton steps (accepted only if they lower the residual) finish the solve.
+    Stops when max |Siegert(r) - r| < ``tol`` [1/tau_m] (arXiv 2508.13846, DESIGN.md
+    section 5). A solve that does not converge within ``max_iter`` is returned with
+    converged=False (callers check it).
     """
     m = np.asarray(m, dtype=float)
     v = np.asarray(v, dtype=float)
@@ -103,34 +127,21 @@ def solve_rates(m: np.ndarray, v: np.ndarray, p: TheoryParams,
     res = float(np.max(np.abs(f - r)))
     eta = damping
     it = 0
-    eye = np.eye(3)
+    window_start = res
     while res > tol and it < max_iter:
         it += 1
-        if newton and res < 1e-3:
-            # finite-difference Jacobian of F(r) = Siegert(r) - r in one vectorised call
-            hstep = 1e-7 * np.maximum(r, 1e-3)
-            pts = r[None, :] + np.diag(hstep)
-            fp = _siegert_map(pts, m, v, p)
-            jac = ((fp - f[None, :]) / hstep[:, None]).T - eye
-            try:
-                step = np.linalg.solve(jac, -(f - r))
-            except np.linalg.LinAlgError:
-                step = None
-            if step is not None and np.all(np.isfinite(step)):
-                r_new = np.maximum(r + step, 0.0)
-                f_new = _siegert_map(r_new, m, v, p)
-                res_new = float(np.max(np.abs(f_new - r_new)))
-                if res_new < res:
-                    r, f, res = r_new, f_new, res_new
-                    continue
-        r_new = np.maximum(r + eta * (f - r), 0.0)
-        f_new = _siegert_map(r_new, m, v, p)
-        res_new = float(np.max(np.abs(f_new - r_new)))
-        if res_new > res and eta > 1e-3:
-            eta *= 0.5
-        elif res_new < 0.5 * res and eta < damping:
-            eta = min(damping, 2.0 * eta)
-        r, f, res = r_new, f_new, res_new
+        if newton and res < newton_below:
+            nxt = _newton_step(r, f, res, m, v, p)
+            if nxt is not None:
+                r, f, res = nxt
+                continue
+        r = np.maximum(r + eta * (f - r), 0.0)
+        f = _siegert_map(r, m, v, p)
+        res = float(np.max(np.abs(f - r)))
+        if it % 20 == 0:
+            if res > window_start and eta > 1e-3:
+                eta *= 0.5
+            window_start = res
     mu, d = population_inputs(r, m, v, p)
     return NetworkRates(rates=r, mu=mu, d=d, iterations=it, converged=res <= tol,
                         residual=res)

@@ -27,7 +27,8 @@ class STDPParams:
 
     @property
     def s(self) -> float:
-        """Return the index s = -1/tau_c [1/tau_m] at which alpha and beta enter the drift."""
+        """Return the index s = -1/tau_c [1/tau_m] at which alpha and beta enter the drift
+        (arXiv 2508.13846)."""
         return -1.0 / self.tau_c
 
     @classmethod
@@ -90,15 +91,16 @@ class TheoryParams:
 
     @property
     def n_cue(self) -> float:
-        """Return the number of cue inputs M_c = f_c * M."""
+        """Return the number of cue inputs M_c = f_c * M (a float; arXiv 2508.13846)."""
         return self.f_c * self.n_in
 
     def rate_hz(self, r: float) -> float:
-        """Return a rate given in 1/tau_m in Hz."""
+        """Return a rate given in 1/tau_m in Hz (arXiv 2508.13846 units -> config units)."""
         return float(r) * 1000.0 / self.tau_m_ms
 
     def as_dict(self) -> dict:
-        """Return the parameters as a JSON-serialisable dict (paper units)."""
+        """Return the parameters as a JSON-serialisable dict (paper units of arXiv
+        2508.13846)."""
         d = asdict(self)
         d["stdp"] = asdict(self.stdp)
         return d

@@ -1,0 +1,137 @@
+"""Command-line steps of the theory (arXiv 2508.13846): ``python -m pipeline theory`` and
+``python -m pipeline drift``. pipeline/cli.py registers them via :func:`add_parsers`."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_parsers", "run_theory", "run_drift", "load_config_file", "write_json_atomic",
+           "summary"]
+
+
+def load_config_file(path: str | Path) -> dict:
+    """Return the experiment config at ``path`` as a dict: validated by
+    ``pipeline.config.load_config`` when that exists, else read with yaml.safe_load
+    (input of the arXiv 2508.13846 theory)."""
+    try:
+        from ..config import load_config
+    except ImportError:
+        load_config = None
+    if load_config is not None:
+        return load_config(path)
+    import yaml
+    with open(path) as fh:
+        return yaml.safe_load(fh)
+
+
+def write_json_atomic(obj: Any, path: str | Path) -> None:
+    """Write ``obj`` as JSON to ``path`` atomically (temporary file in the same directory,
+    then os.replace), so a killed run never leaves a truncated file (DESIGN.md section 9;
+    used for the arXiv 2508.13846 theory output)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(obj, fh, indent=1)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def summary(pred: dict) -> str:
+    """Return a short human-readable summary of a :func:`pipeline.theory.predict` result
+    (capacities in episodes, variances in theta^2, rates in Hz; arXiv 2508.13846)."""
+    lines = [f"theory ({pred.get('reference', 'arXiv 2508.13846')}), "
+             f"{pred['episodes']} episodes, threshold {pred['threshold']}:"]
+    for name, label in (("full", "with cross-correlations"), ("rate_only", "rate only")):
+        cap = pred[f"capacity_{name}_label"]
+        note = "" if pred[f"crossed_{name}"] else " (lower bound: no crossing within the episodes)"
+        r = pred[f"rates_{name}"]
+        lines.append(f"  {label:24s} capacity {cap}{note}; V* = "
+                     f"{pred[f'stationary_variance_{name}']:.4g} theta^2; rates T/N/I = "
+                     f"{r['target']:.1f}/{r['non_target']:.1f}/{r['inhibitory']:.1f} Hz")
+    return "\n".join(lines)
+
+
+def run_theory(args: argparse.Namespace) -> int:
+    """Run ``theory --config FILE --out FILE.json``: predict, print a summary, write the JSON
+    atomically. Returns the exit code 0 (arXiv 2508.13846)."""
+    from . import predict
+    cfg = load_config_file(args.config)
+    pred = predict(cfg)
+    pred["config_file"] = str(args.config)
+    write_json_atomic(pred, args.out)
+    print(summary(pred))
+    print(f"  -> {args.out}")
+    return 0
+
+
+def run_drift(args: argparse.Namespace) -> int:
+    """Run ``drift --mu X --d Y --nu Z --w W [--config FILE] [--json]``: print the drift
+    (full and rate-only, theta/tau_m) and diffusion (theta^2/tau_m) of one synapse in paper
+    units. --mu/--d are the post neuron's input WITHOUT the synapse. Returns 0
+    (arXiv 2508.13846; Lindner & Schimansky-Geier 2001)."""
+    from .drift import single_synapse_drift
+    from .params import PAPER_STDP, STDPParams
+    if args.config:
+        cfg = load_config_file(args.config)
+        stdp = STDPParams.from_config(cfg["stdp"], float(cfg["network"]["tau_m_ms"]))
+    else:
+        stdp = PAPER_STDP
+    out = single_synapse_drift(args.mu, args.d, args.nu, args.w, stdp)
+    out["stdp"] = {"delta_c": stdp.delta_c, "r_ac": stdp.r_ac, "tau_c": stdp.tau_c,
+                   "tau_ac": stdp.tau_ac}
+    out["units"] = {"drift": "theta/tau_m", "diffusion": "theta^2/tau_m", "r0": "1/tau_m",
+                    "alpha": "1/theta", "beta": "1/theta^2", "tau": "tau_m"}
+    if args.json:
+        print(json.dumps(out, indent=1))
+    else:
+        print(f"mu_tot = {out['mu_tot']:.6g}, D_tot = {out['d_tot']:.6g}, r0 = {out['r0']:.6g}/tau_m")
+        print(f"alpha(-1/tau_c) = {out['alpha']:.6g}/theta, beta(-1/tau_c) = {out['beta']:.6g}/theta^2")
+        print(f"drift full      = {out['drift_full']:.6g} theta/tau_m")
+        print(f"drift rate-only = {out['drift_rate_only']:.6g} theta/tau_m")
+        print(f"diffusion       = {out['diffusion']:.6g} theta^2/tau_m")
+    return 0
+
+
+def add_parsers(subparsers: "argparse._SubParsersAction") -> None:
+    """Register the ``theory`` and ``drift`` subcommands on ``subparsers`` (from
+    ``ArgumentParser.add_subparsers``); each sets ``func`` to a function of the namespace
+    returning an exit code (arXiv 2508.13846)."""
+    t = subparsers.add_parser(
+        "theory", help="theory forgetting curves and capacities (full and rate-only)",
+        description="Predict the forgetting curves, capacities, stationary weight variances "
+                    "and rates of an experiment with and without spike-time "
+                    "cross-correlations (arXiv 2508.13846).")
+    t.add_argument("--config", required=True, help="experiment YAML (config/default.yaml)")
+    t.add_argument("--out", required=True, help="JSON file to write")
+    t.set_defaults(func=run_theory)
+
+    d = subparsers.add_parser(
+        "drift", help="drift and diffusion of one synapse (paper units)",
+        description="Drift A(w) with and without cross-correlations and diffusion B(w) of one "
+                    "synapse from a Poisson neuron (rate nu, 1/tau_m) onto a LIF with input "
+                    "mean mu and noise D (without the synapse), in units of tau_m and theta.")
+    d.add_argument("--mu", type=float, required=True, help="mean input without the synapse [theta]")
+    d.add_argument("--d", type=float, required=True, help="noise intensity D without the synapse")
+    d.add_argument("--nu", type=float, required=True, help="presynaptic rate [1/tau_m]")
+    d.add_argument("--w", type=float, required=True, help="weight [theta]")
+    d.add_argument("--config", default=None,
+                   help="take the STDP parameters from this config (default: the paper's)")
+    d.add_argument("--json", action="store_true", help="print JSON")
+    d.set_defaults(func=run_drift)
