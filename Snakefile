@@ -1,6 +1,7 @@
-# stdp-capacity: simulate -> capacity (-> analyze -> validate -> report)
+# stdp-capacity: simulate -> analyze -> capacity (-> sweep) -> report
 # Run: `snakemake -c2` (default config), `snakemake -c2 --configfile config/paper.yaml`.
 # Every rule is a thin call of `python -m pipeline STEP`; see README.md.
+import copy
 import os
 import sys
 
@@ -19,51 +20,84 @@ EXP = config.get("experiment", "default")
 OUT = f"results/{EXP}"
 SEEDS = config["simulation"]["seeds"]
 SPIKING = [b for b in config["simulation"]["backends"] if b != "spinnaker"]
-# The effective config (config file + --config overrides), written only when it changes,
-# is the one input every step reads, so `--config ...` reruns exactly what it affects.
-CONFIG_FILE = f"{OUT}/config.yaml"
-_text = yaml.safe_dump(dict(config), sort_keys=True)
-if not os.path.exists(CONFIG_FILE) or open(CONFIG_FILE).read() != _text:
-    os.makedirs(OUT, exist_ok=True)
-    with open(f"{CONFIG_FILE}.partial", "w") as _fh:
-        _fh.write(_text)
-    os.replace(f"{CONFIG_FILE}.partial", CONFIG_FILE)
+SWEEP = config["sweep"]
+SWEEP_KEY = SWEEP["parameter"]
 # Steps run with the interpreter that runs Snakemake, and find this checkout's packages
 # even when --directory points elsewhere.
 PY = f"PYTHONPATH={workflow.basedir} {sys.executable} -m pipeline"
 
 
+def write_if_changed(path, cfg):
+    """Write a config atomically, only when its content changes (so mtimes stay put)."""
+    text = yaml.safe_dump(cfg, sort_keys=True)
+    if not os.path.exists(path) or open(path).read() != text:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(f"{path}.partial", "w") as fh:
+            fh.write(text)
+        os.replace(f"{path}.partial", path)
+
+
+def point_config(value):
+    """The experiment's config with the swept parameter set to ``value``."""
+    cfg = copy.deepcopy(dict(config))
+    section, key = SWEEP_KEY.split(".")
+    cfg[section][key] = value
+    cfg["simulation"]["seeds"] = SWEEP["seeds"]
+    return cfg
+
+
+# Every run prefix (the experiment, and each sweep point) gets its effective config
+# (config file + --config overrides) as the one file its steps read.
+PREFIX_SEEDS = {OUT: SEEDS}
+write_if_changed(f"{OUT}/config.yaml", dict(config))
+SWEEP_THEORY, SWEEP_SIM = [], []
+for _v in sorted(set(SWEEP["theory_values"]) | set(SWEEP["simulation_values"])):
+    _main = _v == config[SWEEP_KEY.split(".")[0]][SWEEP_KEY.split(".")[1]]
+    _prefix = OUT if _main else f"{OUT}/sweep/{SWEEP_KEY}-{_v}"
+    if not _main:
+        write_if_changed(f"{_prefix}/config.yaml", point_config(_v))
+        PREFIX_SEEDS[_prefix] = SWEEP["seeds"]
+    SWEEP_THEORY.append(f"{_v}={_prefix}/theory.json")
+    if _v in SWEEP["simulation_values"] or _main:
+        SWEEP_SIM += [f"{_v}={_prefix}/{b}/capacity/capacity.json" for b in SPIKING]
+
+
+wildcard_constraints:
+    prefix="results/.+?",
+    backend="[a-z][a-z-]*",
+    seed=r"\d+",
+
+
 onstart:
     print(f"stdp-capacity: experiment '{EXP}', backends {config['simulation']['backends']}, "
-          f"seeds {SEEDS} -> {OUT}/")
+          f"seeds {SEEDS}, sweep over {SWEEP_KEY} -> {OUT}/ (report: {OUT}/report.html)")
 
 
 onerror:
-    print(f"stdp-capacity: a step failed; its log is under {OUT}/logs/. Fix the cause and "
-          f"rerun the same command: finished steps are kept.")
+    print(f"stdp-capacity: a step failed; its log is under {OUT}/logs/ (or the sweep "
+          f"point's logs/). Fix the cause and rerun the same command: finished steps are kept.")
 
 
 rule all:
     input:
-        expand(f"{OUT}/{{backend}}/capacity/capacity.json", backend=SPIKING),
-        f"{OUT}/theory.json",
+        f"{OUT}/report.md",
 
 
 rule simulate:
     conda:
         "environment.yml"
     input:
-        config=CONFIG_FILE,
+        config="{prefix}/config.yaml",
     output:
-        weights=f"{OUT}/{{backend}}/seed-{{seed}}/weights.npz",
-        spikes=f"{OUT}/{{backend}}/seed-{{seed}}/spikes.nix",
-        episodes=f"{OUT}/{{backend}}/seed-{{seed}}/episodes.csv",
-        provenance=f"{OUT}/{{backend}}/seed-{{seed}}/provenance.json",
+        weights="{prefix}/{backend}/seed-{seed}/weights.npz",
+        spikes="{prefix}/{backend}/seed-{seed}/spikes.nix",
+        episodes="{prefix}/{backend}/seed-{seed}/episodes.csv",
+        provenance="{prefix}/{backend}/seed-{seed}/provenance.json",
     log:
-        f"{OUT}/logs/simulate-{{backend}}-seed-{{seed}}.log",
+        "{prefix}/logs/simulate-{backend}-seed-{seed}.log",
     params:
         py=PY,
-        out=lambda w: f"{OUT}/{w.backend}/seed-{w.seed}",
+        out=lambda w: f"{w.prefix}/{w.backend}/seed-{w.seed}",
     threads: config["simulation"]["threads"]
     resources:
         mem_mb=lambda w: 2000 + config["network"]["n_exc"] * config["inputs"]["m"] // 100,
@@ -73,15 +107,37 @@ rule simulate:
         "--seed {wildcards.seed} --out {params.out} > {log} 2>&1"
 
 
+rule analyze:
+    conda:
+        "environment.yml"
+    input:
+        "{prefix}/{backend}/seed-{seed}/provenance.json",
+    output:
+        json="{prefix}/{backend}/seed-{seed}/analysis/analysis.json",
+        ccg="{prefix}/{backend}/seed-{seed}/analysis/ccg.png",
+    log:
+        "{prefix}/logs/analyze-{backend}-seed-{seed}.log",
+    params:
+        py=PY,
+        run=lambda w: f"{w.prefix}/{w.backend}/seed-{w.seed}",
+        out=lambda w: f"{w.prefix}/{w.backend}/seed-{w.seed}/analysis",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    shell:
+        "{params.py} analyze --run {params.run} --out {params.out} > {log} 2>&1"
+
+
 rule theory:
     conda:
         "environment.yml"
     input:
-        config=CONFIG_FILE,
+        config="{prefix}/config.yaml",
     output:
-        f"{OUT}/theory.json",
+        "{prefix}/theory.json",
     log:
-        f"{OUT}/logs/theory.log",
+        "{prefix}/logs/theory.log",
     params:
         py=PY,
     threads: 1
@@ -96,20 +152,73 @@ rule capacity:
     conda:
         "environment.yml"
     input:
-        runs=expand(f"{OUT}/{{{{backend}}}}/seed-{{seed}}/provenance.json", seed=SEEDS),
-        theory=f"{OUT}/theory.json",
+        runs=lambda w: expand("{prefix}/{backend}/seed-{seed}/provenance.json",
+                              prefix=w.prefix, backend=w.backend, seed=PREFIX_SEEDS[w.prefix]),
+        theory="{prefix}/theory.json",
     output:
-        json=f"{OUT}/{{backend}}/capacity/capacity.json",
-        png=f"{OUT}/{{backend}}/capacity/forgetting_curve.png",
+        json="{prefix}/{backend}/capacity/capacity.json",
+        png="{prefix}/{backend}/capacity/forgetting_curve.png",
     log:
-        f"{OUT}/logs/capacity-{{backend}}.log",
+        "{prefix}/logs/capacity-{backend}.log",
     params:
         py=PY,
         runs=lambda w, input: " ".join(f"--run {os.path.dirname(p)}" for p in input.runs),
-        out=lambda w: f"{OUT}/{w.backend}/capacity",
+        out=lambda w: f"{w.prefix}/{w.backend}/capacity",
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
     shell:
         "{params.py} capacity {params.runs} --theory {input.theory} --out {params.out} > {log} 2>&1"
+
+
+rule sweep:
+    conda:
+        "environment.yml"
+    input:
+        theory=[p.split("=", 1)[1] for p in SWEEP_THEORY],
+        sim=[p.split("=", 1)[1] for p in SWEEP_SIM],
+    output:
+        csv=f"{OUT}/sweep/sweep.csv",
+        png=f"{OUT}/sweep/sweep.png",
+    log:
+        f"{OUT}/logs/sweep.log",
+    params:
+        py=PY,
+        args=" ".join([f"--theory {p}" for p in SWEEP_THEORY] + [f"--capacity {p}" for p in SWEEP_SIM]),
+        out=lambda w, output: os.path.dirname(output.csv),
+        key=SWEEP_KEY,
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "{params.py} sweep --parameter {params.key} {params.args} --out {params.out} > {log} 2>&1"
+
+
+rule report:
+    conda:
+        "environment.yml"
+    input:
+        theory=f"{OUT}/theory.json",
+        capacity=expand(f"{OUT}/{{backend}}/capacity/capacity.json", backend=SPIKING),
+        analysis=expand(f"{OUT}/{{backend}}/seed-{{seed}}/analysis/analysis.json",
+                        backend=SPIKING, seed=SEEDS),
+        sweep=f"{OUT}/sweep/sweep.csv",
+    output:
+        md=f"{OUT}/report.md",
+        html=f"{OUT}/report.html",
+    log:
+        f"{OUT}/logs/report.log",
+    params:
+        py=PY,
+        capacity=lambda w, input: " ".join(f"--capacity {p}" for p in input.capacity),
+        analysis=lambda w, input: " ".join(f"--analysis {p}" for p in input.analysis),
+        experiment=EXP,
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "{params.py} report --experiment {params.experiment} --theory {input.theory} {params.capacity} "
+        "{params.analysis} --sweep {input.sweep} --out {output.md} > {log} 2>&1"

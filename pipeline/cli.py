@@ -34,6 +34,35 @@ def _analyze(args) -> int:
     return 0
 
 
+def _point(text: str, what: str) -> tuple[float, Path]:
+    value, sep, path = text.partition("=")
+    try:
+        return float(value), Path(path)
+    except ValueError:
+        raise SystemExit(f"error: {what} takes VALUE=PATH, got '{text}'") from None
+
+
+def _sweep(args) -> int:
+    from .sweep import sweep_step
+
+    sims: dict[float, list[Path]] = {}
+    for v, path in (_point(t, "--capacity") for t in args.capacity or []):
+        sims.setdefault(v, []).append(path)
+    points = [(v, path, sims.get(v, [])) for v, path in
+              (_point(t, "--theory") for t in args.theory)]
+    sweep_step(points, args.parameter, Path(args.out))
+    return 0
+
+
+def _report(args) -> int:
+    from .report import build_report
+
+    build_report(args.experiment, Path(args.theory), [Path(p) for p in args.capacity or []],
+                 [Path(p) for p in args.analysis or []],
+                 Path(args.sweep) if args.sweep else None, Path(args.out))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m pipeline``."""
     ap = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
@@ -60,6 +89,24 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--bin-ms", type=float, default=1.0, help="CCG bin [ms] (default 1)")
     a.add_argument("--max-lag-ms", type=float, default=250.0, help="CCG half-width [ms]")
     a.set_defaults(func=_analyze)
+
+    w = sub.add_parser("sweep", help="capacity against one parameter: theory and simulation")
+    w.add_argument("--parameter", required=True, help="swept config key, e.g. inputs.f_c")
+    w.add_argument("--theory", action="append", required=True, metavar="VALUE=JSON",
+                   help="theory JSON of one parameter value (repeat)")
+    w.add_argument("--capacity", action="append", metavar="VALUE=JSON",
+                   help="capacity JSON of a simulated parameter value (repeat)")
+    w.add_argument("--out", required=True, help="output directory")
+    w.set_defaults(func=_sweep)
+
+    r = sub.add_parser("report", help="one Markdown/HTML page with figures and key numbers")
+    r.add_argument("--experiment", required=True)
+    r.add_argument("--theory", required=True, help="theory JSON")
+    r.add_argument("--capacity", action="append", help="capacity JSON (repeat)")
+    r.add_argument("--analysis", action="append", help="analysis JSON (repeat)")
+    r.add_argument("--sweep", help="sweep CSV")
+    r.add_argument("--out", required=True, help="report .md (an .html is written beside it)")
+    r.set_defaults(func=_report)
 
     try:
         from .theory import cli as theory_cli

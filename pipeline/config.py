@@ -6,6 +6,7 @@ message names the key, the bad value and what is allowed.
 from __future__ import annotations
 
 import copy
+import functools
 import difflib
 import hashlib
 import json
@@ -27,6 +28,11 @@ class ConfigError(ValueError):
 
 def load_schema() -> dict:
     """Return the JSON schema (a dict) from ``config/schema.yaml``."""
+    return copy.deepcopy(_schema())
+
+
+@functools.lru_cache(maxsize=1)
+def _schema() -> dict:
     with open(SCHEMA_PATH) as fh:
         return yaml.safe_load(fh)
 
@@ -54,7 +60,7 @@ def load_config(path: str | Path) -> dict:
         raise ConfigError(f"{path}: {err}") from None
 
 
-def validate_config(raw: dict) -> dict:
+def validate_config(raw: dict, check_sweep: bool = True) -> dict:
     """Validate a config dict against the schema and the cross-key rules.
 
     Returns a deep copy with schema defaults filled in. Raises ConfigError on the first
@@ -70,6 +76,10 @@ def validate_config(raw: dict) -> dict:
         raise ConfigError("\n".join(_describe(e, schema) for e in errors))
     _fill_defaults(cfg, schema)
     _check_cross_keys(cfg)
+    if check_sweep:
+        problems = _check_sweep(cfg)
+        if problems:
+            raise ConfigError("\n".join(problems))
     return cfg
 
 
@@ -182,3 +192,24 @@ def _check_cross_keys(cfg: dict) -> None:
                         f"'stdp.w_max' = {cfg['stdp']['w_max']}")
     if problems:
         raise ConfigError("\n".join(problems))
+
+
+def _check_sweep(cfg: dict) -> list[str]:
+    """Every sweep value must make a valid config of its own."""
+    sweep = cfg.get("sweep")
+    if not sweep:
+        return []
+    section, key = sweep["parameter"].split(".")
+    node = load_schema()["properties"].get(section, {}).get("properties", {}).get(key)
+    if node is None or node.get("type") not in ("number", "integer"):
+        return [f"config key 'sweep.parameter' = '{sweep['parameter']}' is not a numeric "
+                f"config key (e.g. inputs.f_c)"]
+    problems = []
+    for v in sorted(set(sweep["theory_values"]) | set(sweep["simulation_values"])):
+        point = copy.deepcopy(cfg)
+        point[section][key] = v
+        try:
+            validate_config(point, check_sweep=False)
+        except ConfigError as err:
+            problems.append(f"config key 'sweep' value {v} for {sweep['parameter']}: {err}")
+    return problems

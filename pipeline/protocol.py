@@ -58,11 +58,15 @@ class Progress:
 
     def __init__(self, total: int, stream: TextIO = sys.stderr, label: str = "") -> None:
         self.total, self.stream, self.label = total, stream, label
-        self.t0 = time.perf_counter()
+        self.restart(0)
+
+    def restart(self, done: int) -> None:
+        """Time from now on, with ``done`` episodes already trained (after a build)."""
+        self.t0, self.done0 = time.perf_counter(), done
 
     def update(self, done: int, extra: str = "") -> None:
         el = time.perf_counter() - self.t0
-        per = el / max(done, 1)
+        per = el / max(done - self.done0, 1)
         left = per * (self.total - done)
         print(f"{self.label}episode {done}/{self.total}  {per:.2f} s/episode  "
               f"elapsed {_hms(el)}  left ~{_hms(left)}  {extra}", file=self.stream, flush=True)

@@ -116,6 +116,7 @@ def simulate(cfg: dict, backend_name: str, seed: int, out: Path, stream=sys.stde
         timings["build_s"] = round(timings["build_s"] + time.perf_counter() - t, 3)
         print(f"[simulate] built in {time.perf_counter() - t:.1f} s", file=stream, flush=True)
         state.trace = PreTrace.empty(p.m)            # a fresh simulator: traces start at 0
+        progress.restart(state.next_episode)
         state.t_offset = state.t_end
         protocol.run_episodes(backend, p, pat, seed, state, b, cfg["protocol"]["homeostasis"],
                               ref, sample, set(rec["full_weights_at"]), progress=progress)
