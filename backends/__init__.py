@@ -12,6 +12,8 @@ import importlib
 # name -> (module, class). Modules are imported lazily: a NEST user needs no sPyNNaker.
 REGISTRY: dict[str, tuple[str, str]] = {
     "nest": ("backends.nest", "NestBackend"),
+    "nest-spinnaker": ("backends.nest_spinnaker", "NestSpinnakerBackend"),
+    "spinnaker": ("backends.spinnaker", "SpinnakerBackend"),
 }
 
 

@@ -42,7 +42,7 @@ STDP_TRANSLATION = Translation(
 )
 
 # What NEST must report on a plastic connection, as functions of the model parameters.
-EXPECTED_NATIVE = {
+EXPECTED_NATIVE: dict = {
     "Wmax": lambda p: p.w_max,
     "lambda": lambda p: p.delta_c / p.w_max,
     "alpha": lambda p: -p.r_ac / (p.delta_c / p.w_max),
@@ -77,15 +77,21 @@ class NestBackend:
     produces_spikes = True
     deferred_facilitation = True   # facilitation is applied at the next pre spike
     translation = STDP_TRANSLATION
+    expected_native = EXPECTED_NATIVE
 
     def __init__(self, cfg: dict, seed: int, run_dir) -> None:
         self.cfg = cfg
         self.seed = seed
         self.run_dir = run_dir
-        self.dt = float(cfg["simulation"]["dt_ms"])
+        self.dt = self.time_step(cfg)
         self.threads = int(cfg["simulation"]["threads"])
         self.net: Network | None = None
         self._rows: dict[int, tuple[Any, np.ndarray]] = {}
+
+    @staticmethod
+    def time_step(cfg: dict) -> float:
+        """Return the simulation time step [ms] this backend uses for ``cfg``."""
+        return float(cfg["simulation"]["dt_ms"])
 
     # ------------------------------------------------------------------ set-up
     def setup(self, rng_seed: int | None = None):
@@ -113,14 +119,14 @@ class NestBackend:
     def _check_native(self) -> None:
         """Fail loudly if NEST's plastic synapse does not hold the intended parameters."""
         status = self._row(0)[0][0].get()
-        self.native = {k: float(status[k]) for k in EXPECTED_NATIVE if k in status}
+        self.native = {k: float(status[k]) for k in self.expected_native if k in status}
         self.native["tau_minus"] = float(self.net.exc.node_collection[0].get("tau_minus"))
-        for k, f in EXPECTED_NATIVE.items():
+        for k, f in self.expected_native.items():
             want = f(self.p)
             if not np.isclose(self.native[k], want, rtol=1e-9, atol=1e-12):
                 raise RuntimeError(f"NEST stdp_synapse has {k} = {self.native[k]!r}, expected "
                                    f"{want!r}: the PyNN translation of the STDP rule changed; "
-                                   f"fix STDP_TRANSLATION in backends/nest.py")
+                                   f"fix the translation table of backend '{self.name}'")
 
     def _row(self, m: int) -> tuple[Any, np.ndarray]:
         """Return (SynapseCollection, target E indices) of the plastic synapses of input m."""
@@ -144,7 +150,7 @@ class NestBackend:
 
     def set_plasticity(self, rows: np.ndarray, on: bool) -> None:
         """Switch STDP on or off (lambda) on the synapses of the input rows ``rows``."""
-        lam = self.p.delta_c / self.p.w_max if on else 0.0
+        lam = self.translation.values(self.p)["A_plus"] if on else 0.0
         for m in rows:
             self._row(int(m))[0].set({"lambda": lam})
 
@@ -177,6 +183,11 @@ class NestBackend:
         for i, m in enumerate(rows):
             conns, targets = self._row(int(m))
             conns.set(weight=values[i, targets].tolist())
+
+    def potentiation_step(self, w: np.ndarray) -> np.ndarray | float:
+        """Return the weight step [mV] of one potentiating pair at unit trace for synapses
+        of weight ``w`` [mV]: Delta_c for the model's additive potentiation."""
+        return self.p.delta_c
 
     def plastic_delay(self) -> float:
         """Return the delay [ms] of the plastic synapses (NEST treats it as dendritic)."""

@@ -227,6 +227,9 @@ class Translation:
     parameters: dict[str, Callable[[Params], float]]
     inhibitory_sign: float = -1.0
     note: str = ""
+    # extra PyNN ``additional_parameters`` per population label ("exc", "inh"), as
+    # functions of Params (e.g. sPyNNaker's fixed-point weight range)
+    population_parameters: dict[str, Callable[[Params], dict]] = field(default_factory=dict)
 
     def values(self, p: Params) -> dict[str, float]:
         """Return the PyNN parameter values for the model parameters ``p``."""
@@ -248,6 +251,15 @@ class Network:
     noise_sources: dict[str, Any] = field(default_factory=dict)
 
 
+def min_delay(sim) -> float:
+    """Return the simulator's minimum delay [ms]; sPyNNaker 1!7.4.1's get_min_delay()
+    fails, and its minimum delay is one time step."""
+    try:
+        return float(sim.get_min_delay())
+    except AttributeError:
+        return float(sim.get_time_step())
+
+
 def stdp_synapse(sim, p: Params, translation: Translation, delay: float):
     """Return the model's plastic synapse (a PyNN STDPMechanism) for ``sim``."""
     v = translation.values(p)
@@ -260,25 +272,36 @@ def stdp_synapse(sim, p: Params, translation: Translation, delay: float):
 
 
 def build(sim, p: Params, conn: Connectivity, translation: Translation,
-          record_inputs: bool = True) -> Network:
+          record_inputs: bool = True, input_trains: list[np.ndarray] | None = None) -> Network:
     """Create the network of DESIGN section 3 in an already set-up PyNN ``sim``.
 
-    Returns the Network handles. Spikes of E, I and the inputs are recorded.
+    ``input_trains`` optionally gives the inputs' first spike trains [ms] (sPyNNaker
+    1!7.4.1 accepts them at construction only). Returns the Network handles. Spikes of
+    E, I and the inputs are recorded.
     """
     dt = sim.get_time_step()
-    delay = sim.get_min_delay()
-    exc = sim.Population(p.n_exc, sim.IF_curr_delta(**neuron_parameters(p, p.mu_exc)), label="exc")
-    inh = sim.Population(p.n_inh, sim.IF_curr_delta(**neuron_parameters(p, p.mu_inh)), label="inh")
+    delay = min_delay(sim)
+
+    def population(n, mu, label):
+        extra = translation.population_parameters.get(label)
+        kw = {"additional_parameters": extra(p)} if extra else {}
+        return sim.Population(n, sim.IF_curr_delta(**neuron_parameters(p, mu)), label=label, **kw)
+
+    exc = population(p.n_exc, p.mu_exc, "exc")
+    inh = population(p.n_inh, p.mu_inh, "inh")
     exc.initialize(v=conn.v_init["exc"])
     inh.initialize(v=conn.v_init["inh"])
-    inputs = sim.Population(p.m, sim.SpikeSourceArray(spike_times=[]), label="inputs")
+    first = [list(map(float, t)) for t in input_trains] if input_trains is not None else []
+    inputs = sim.Population(p.m, sim.SpikeSourceArray(spike_times=first), label="inputs")
     supervision = sim.Population(p.n_exc, sim.SpikeSourcePoisson(rate=0.0), label="supervision")
 
     noise_sources = {}
+    # on for the whole run (a finite stop: sPyNNaker stores it as a 32-bit step count)
+    t_stop = p.episodes * (p.t_warm + p.t_train) + 1000.0
     for name, pop, d in (("exc", exc, p.d_exc), ("inh", inh, p.d_inh)):
         if d > 0:
             src = sim.NoisyCurrentSource(mean=0.0, stdev=noise_stdev(d, p, dt), dt=dt,
-                                         start=0.0, stop=1e12)
+                                         start=0.0, stop=t_stop)
             src.inject_into(pop)
             noise_sources[name] = src
 
@@ -290,6 +313,8 @@ def build(sim, p: Params, conn: Connectivity, translation: Translation,
     for (pre, post), pairs in conn.lists.items():
         if len(pairs) == 0:
             continue
+        # sorted by (pre, post): sPyNNaker 7.4.1 estimates row lengths wrongly otherwise
+        pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
         cl = np.column_stack([pairs.astype(float), np.full(len(pairs), jumps[(pre, post)]),
                               np.full(len(pairs), delay)])
         projections[f"{pre}->{post}"] = sim.Projection(

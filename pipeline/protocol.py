@@ -124,7 +124,8 @@ def present_episode(backend, p: model.Params, seed: int, j: int, cue: np.ndarray
         post_t = np.concatenate([warm["exc"][1], train["exc"][1]])
         after = np.clip(after + facilitation_correction(
             trace, rows, trains, post_idx, post_t, p.n_exc, t0 + p.t_warm,
-            t0 + p.t_warm + p.t_train, backend.plastic_delay(), p),
+            t0 + p.t_warm + p.t_train, backend.plastic_delay(), p,
+            step=backend.potentiation_step(after)),
             0.0, p.w_max)
     return Presentation(after, warm, train, trains, t0, sim, io)
 

@@ -60,6 +60,44 @@ def spikes_block(p: model.Params, per_pop: dict, epochs: list, cfg_hash: str, se
     return block
 
 
+MAP_FILES = ("translation.json", "resources.json", "provenance.json")
+
+
+def map_only(backend, cfg: dict, p: model.Params, conn, pat, seed: int, out: Path, prov,
+             stream) -> dict:
+    """Build the model on a backend that cannot run the protocol here (sPyNNaker on a
+    virtual board), load episode 0's drive, map it, and write the translation and
+    resource reports. Returns the provenance."""
+    t = time.perf_counter()
+    backend.setup()
+    backend.build(p, conn, input_trains=model.draw_input_spikes(
+        p, seed, 0, pat.cues[0], 0.0, p.t_warm + p.t_train, backend.dt))
+    backend.set_supervision(protocol.supervision_rates(p, pat.targets[0]))
+    try:
+        resources = backend.map(p.t_warm + p.t_train)
+        translation = backend.translation_report()
+    finally:
+        backend.end()
+    write_json(out / "translation.json", translation)
+    write_json(out / "resources.json", resources)
+    note = ("NOT EXECUTED: no SpiNNaker hardware was used; sPyNNaker's virtual board did the "
+            "full mapping (partitioning, placement, routing, data generation) but produces no "
+            "spikes and no weight dynamics")
+    record = prov.finish(translation=translation, resources=resources, produces_spikes=False,
+                         not_executed=note, files=list(MAP_FILES),
+                         timings={"build_and_map_s": round(time.perf_counter() - t, 2)})
+    write_json(out / "provenance.json", record)
+    print(f"[simulate] {note}.", file=stream)
+    print(f"[simulate] mapped in {resources['mapping_wall_s']:.1f} s: {resources['app_cores']} "
+          f"application cores on {resources['chips_used']} chips (of "
+          f"{resources['machine_chips']}), {resources['sdram_planned_bytes'] / 2**20:.1f} MiB "
+          f"SDRAM planned, {resources['routing_entries_max']} routing entries on the fullest "
+          f"chip; fits one {resources['board_chips']}-chip board: "
+          f"{'yes' if resources['fits_one_board'] else 'NO'}; weight quantum "
+          f"{translation['weights']['quantum_mv']:.4g} mV", file=stream, flush=True)
+    return record
+
+
 def segments(episodes: int, every: int) -> list[tuple[int, int]]:
     """Return the [start, stop) episode ranges between checkpoints (one if every == 0)."""
     if every <= 0:
@@ -78,7 +116,7 @@ def simulate(cfg: dict, backend_name: str, seed: int, out: Path, stream=sys.stde
     from . import checkpoint
     from .config import config_hash
 
-    out = Path(out)
+    out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     h = config_hash(cfg)
     prov = Provenance("simulate", cfg, seed=seed, backend=backend_name, config=cfg)
@@ -96,6 +134,8 @@ def simulate(cfg: dict, backend_name: str, seed: int, out: Path, stream=sys.stde
     backend = get_backend(backend_name)(cfg, seed, out)
     print(f"[simulate] {backend.label}: seed {seed}, {p.n_exc}+{p.n_inh} neurons, "
           f"{p.m} inputs, {p.episodes} episodes -> {out}", file=stream, flush=True)
+    if getattr(backend, "map_only", False):
+        return map_only(backend, cfg, p, conn, pat, seed, out, prov, stream)
     state = checkpoint.load(out, identity) if every > 0 else None
     if state is not None:
         print(f"[simulate] resuming from the checkpoint after episode {state.next_episode}",

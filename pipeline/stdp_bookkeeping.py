@@ -81,14 +81,17 @@ def depression_product(pre: np.ndarray, post_idx: np.ndarray, post_t: np.ndarray
 
 def facilitation_correction(trace: PreTrace, rows: np.ndarray, trains: list[np.ndarray],
                             post_idx: np.ndarray, post_t: np.ndarray, n_post: int,
-                            t_on: float, t_off: float, d: float, p) -> np.ndarray:
+                            t_on: float, t_off: float, d: float, p,
+                            step: np.ndarray | float | None = None) -> np.ndarray:
     """Return the correction [mV] to add to the read weights of the input rows ``rows``
     after a phase with plasticity on in [t_on, t_off) [ms].
 
     ``trains[m]`` are the input spikes [ms] of this episode (all of them, warm-up and
     training), ``post_idx``/``post_t`` all post spikes of the episode, ``trace`` the pre
     traces before the episode (updated in place), ``d`` the plastic delay [ms], ``p`` the
-    model Params (delta_c [mV], r_ac, tau_c and tau_ac [ms]). Shape (len(rows), n_post).
+    model Params (delta_c [mV], r_ac, tau_c and tau_ac [ms]), ``step`` the potentiation
+    step [mV] per pair at unit trace (default Delta_c; an array (len(rows), n_post) for a
+    weight-dependent potentiation). Shape (len(rows), n_post).
     """
     out = np.zeros((len(rows), n_post))
     for i, m in enumerate(rows):
@@ -104,4 +107,4 @@ def facilitation_correction(trace: PreTrace, rows: np.ndarray, trains: list[np.n
                 spurious *= depression_product(training, post_idx, post_t, n_post, d,
                                                p.tau_ac, p.r_ac)
             out[i] -= spurious
-    return p.delta_c * out
+    return (p.delta_c if step is None else step) * out

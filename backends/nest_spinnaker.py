@@ -1,0 +1,85 @@
+"""``nest-spinnaker``: NEST run under SpiNNaker's constraints -- an EMULATION.
+
+The NEST backend with the SpiNNaker backend's translated parameters: the board's time
+step (1 ms) and hence 1 ms delays, the noise recalibrated for that step, weights on the
+board's fixed-point grid (initial, static and every weight the host writes), and the
+substituted STDP rule (sPyNNaker's multiplicative rule, run in NEST as stdp_synapse with
+mu_plus = mu_minus = 1). It runs the full experiment with real spikes, so the capacity
+step can say what moving to SpiNNaker changes. Not emulated: fixed-point arithmetic of
+the plastic updates, lookup-table exponentials, the 16-event post-spike history.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from pipeline.model import Network, Params, Translation
+
+from .nest import NestBackend
+from .spinnaker import (a_plus_substitute, quantise, spinnaker_translation, translation_report,
+                        w_max_substitute, weight_quantum)
+
+
+def emulation_translation(cfg: dict) -> Translation:
+    """The SpiNNaker substitution expressed for PyNN on NEST (data, like the others)."""
+    spin = spinnaker_translation(cfg)
+    params = dict(spin.parameters)
+    w_max = params["w_max"]
+    # PyNN 0.13 scales w_max by 1000 on NEST but not the IF_curr_delta weights (see nest.py)
+    params["w_max"] = lambda p: w_max(p) / 1000.0
+    params["mu_plus"] = lambda p: 1.0      # Gutig with mu = 1: multiplicative both ways
+    params["mu_minus"] = lambda p: 1.0
+    return Translation(weight_dependence="GutigWeightDependence", parameters=params,
+                       inhibitory_sign=-1.0,
+                       note="emulation of " + spin.note)
+
+
+class NestSpinnakerBackend(NestBackend):
+    """NEST emulating SpiNNaker's constraints (an approximation; see module doc)."""
+
+    name = "nest-spinnaker"
+    label = "NEST emulating SpiNNaker's constraints (an approximation)"
+
+    def __init__(self, cfg: dict, seed: int, run_dir) -> None:
+        super().__init__(cfg, seed, run_dir)
+        self.translation = emulation_translation(cfg)
+        self.expected_native = {
+            "Wmax": lambda p: w_max_substitute(p, cfg),
+            "lambda": lambda p: a_plus_substitute(p, cfg),
+            "alpha": lambda p: -p.r_ac / a_plus_substitute(p, cfg),
+            "mu_plus": lambda p: 1.0,
+            "mu_minus": lambda p: 1.0,
+            "tau_plus": lambda p: p.tau_c,
+            "tau_minus": lambda p: p.tau_ac,
+        }
+
+    @staticmethod
+    def time_step(cfg: dict) -> float:
+        """The board's time step [ms] (``spinnaker.timestep_ms``)."""
+        return float(cfg["spinnaker"]["timestep_ms"])
+
+    def build(self, p: Params, conn) -> Network:
+        """Build with every weight on the board's fixed-point grid."""
+        self.q = weight_quantum(p, self.cfg)
+        qp = dataclasses.replace(
+            p, **{k: float(quantise(getattr(p, k), self.q))
+                  for k in ("j_ee", "j_ie", "j_inh", "supervision_jump")})
+        conn = dataclasses.replace(conn, w0=quantise(conn.w0, self.q))
+        net = super().build(qp, conn)
+        self.p = p
+        return net
+
+    def write_weights(self, rows: np.ndarray, values: np.ndarray) -> None:
+        """Write weights as the host would load them onto the board: quantised."""
+        super().write_weights(rows, quantise(values, self.q))
+
+    def potentiation_step(self, w: np.ndarray) -> np.ndarray:
+        """A_plus (w_max' - w) [mV]: the substituted multiplicative potentiation."""
+        return a_plus_substitute(self.p, self.cfg) * (w_max_substitute(self.p, self.cfg) - w)
+
+    def translation_report(self) -> dict:
+        rep = translation_report(self.p, self.cfg, float(self.cfg["simulation"]["dt_ms"]),
+                                 self.dt, emulation=True, backend=self.name)
+        rep["nest_native"] = getattr(self, "native", {})
+        return rep
