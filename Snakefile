@@ -20,6 +20,7 @@ EXP = config.get("experiment", "default")
 OUT = f"results/{EXP}"
 SEEDS = config["simulation"]["seeds"]
 SPIKING = [b for b in config["simulation"]["backends"] if b != "spinnaker"]
+MAPPED = "spinnaker" in config["simulation"]["backends"]   # virtual board: mapping only
 SWEEP = config["sweep"]
 SWEEP_KEY = SWEEP["parameter"]
 # Steps run with the interpreter that runs Snakemake, and find this checkout's packages
@@ -59,7 +60,7 @@ for _v in sorted(set(SWEEP["theory_values"]) | set(SWEEP["simulation_values"])):
         PREFIX_SEEDS[_prefix] = SWEEP["seeds"]
     SWEEP_THEORY.append(f"{_v}={_prefix}/theory.json")
     if _v in SWEEP["simulation_values"] or _main:
-        SWEEP_SIM += [f"{_v}={_prefix}/{b}/capacity/capacity.json" for b in SPIKING]
+        SWEEP_SIM += [f"{_v}={_prefix}/{b}/capacity/capacity.json" for b in SPIKING[:1]]
 
 
 wildcard_constraints:
@@ -86,6 +87,8 @@ rule all:
 rule simulate:
     conda:
         "environment.yml"
+    wildcard_constraints:
+        backend="nest[a-z-]*",
     input:
         config="{prefix}/config.yaml",
     output:
@@ -104,6 +107,28 @@ rule simulate:
         runtime=lambda w: 30 + config["protocol"]["episodes"] * config["network"]["n_exc"] // 1000,
     shell:
         "{params.py} simulate --config {input.config} --backend {wildcards.backend} "
+        "--seed {wildcards.seed} --out {params.out} > {log} 2>&1"
+
+
+rule map_spinnaker:
+    conda:
+        "environment.yml"
+    input:
+        config="{prefix}/config.yaml",
+    output:
+        resources="{prefix}/spinnaker/seed-{seed}/resources.json",
+        translation="{prefix}/spinnaker/seed-{seed}/translation.json",
+    log:
+        "{prefix}/logs/map-spinnaker-seed-{seed}.log",
+    params:
+        py=PY,
+        out=lambda w: f"{w.prefix}/spinnaker/seed-{w.seed}",
+    threads: 1
+    resources:
+        mem_mb=lambda w: 1000 + config["network"]["n_exc"] * config["inputs"]["m"] // 1000,
+        runtime=30,
+    shell:
+        "{params.py} simulate --config {input.config} --backend spinnaker "
         "--seed {wildcards.seed} --out {params.out} > {log} 2>&1"
 
 
@@ -205,6 +230,7 @@ rule report:
         analysis=expand(f"{OUT}/{{backend}}/seed-{{seed}}/analysis/analysis.json",
                         backend=SPIKING, seed=SEEDS),
         sweep=f"{OUT}/sweep/sweep.csv",
+        mapping=[f"{OUT}/spinnaker/seed-{SEEDS[0]}/resources.json"] if MAPPED else [],
     output:
         md=f"{OUT}/report.md",
         html=f"{OUT}/report.html",
@@ -215,10 +241,11 @@ rule report:
         capacity=lambda w, input: " ".join(f"--capacity {p}" for p in input.capacity),
         analysis=lambda w, input: " ".join(f"--analysis {p}" for p in input.analysis),
         experiment=EXP,
+        mapping=lambda w, input: " ".join(f"--mapping {os.path.dirname(p)}" for p in input.mapping),
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
     shell:
         "{params.py} report --experiment {params.experiment} --theory {input.theory} {params.capacity} "
-        "{params.analysis} --sweep {input.sweep} --out {output.md} > {log} 2>&1"
+        "{params.analysis} {params.mapping} --sweep {input.sweep} --out {output.md} > {log} 2>&1"

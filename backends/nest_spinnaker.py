@@ -40,6 +40,9 @@ class NestSpinnakerBackend(NestBackend):
 
     name = "nest-spinnaker"
     label = "NEST emulating SpiNNaker's constraints (an approximation)"
+    # PyNN 0.13's GutigWeightDependence on NEST drops mu_plus and mu_minus (its __init__
+    # does not pass them on), leaving NEST's 0.5: set them on the connections.
+    native_overrides = {"mu_plus": lambda p: 1.0, "mu_minus": lambda p: 1.0}
 
     def __init__(self, cfg: dict, seed: int, run_dir) -> None:
         super().__init__(cfg, seed, run_dir)

@@ -163,6 +163,8 @@ def plot_forgetting_curve(result: dict, stem: Path) -> None:
     hi = np.array([np.nan if x is None else x for x in fc["ci95_high"]], float)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     label = "simulation (" + ", ".join(result["backend"]) + ")"
+    if "nest-spinnaker" in label:
+        label = label[:-1] + ": NEST emulating SpiNNaker, an approximation)"
     ax.plot(age, acc, color="C0", lw=1.8, label=label)
     ax.fill_between(age, lo, hi, color="C0", alpha=0.25, lw=0,
                     label=f"95% interval over {fc['band_over']}")

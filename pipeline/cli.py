@@ -59,7 +59,8 @@ def _report(args) -> int:
 
     build_report(args.experiment, Path(args.theory), [Path(p) for p in args.capacity or []],
                  [Path(p) for p in args.analysis or []],
-                 Path(args.sweep) if args.sweep else None, Path(args.out))
+                 Path(args.sweep) if args.sweep else None, Path(args.out),
+                 mappings=[Path(p) for p in args.mapping or []])
     return 0
 
 
@@ -105,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--capacity", action="append", help="capacity JSON (repeat)")
     r.add_argument("--analysis", action="append", help="analysis JSON (repeat)")
     r.add_argument("--sweep", help="sweep CSV")
+    r.add_argument("--mapping", action="append", help="SpiNNaker run directory (repeat)")
     r.add_argument("--out", required=True, help="report .md (an .html is written beside it)")
     r.set_defaults(func=_report)
 
@@ -120,12 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one step; return the exit code (2 for bad input, with a one-paragraph message)."""
     from backends import UnknownBackendError
+    from backends.spinnaker import SpinnakerError
     from .config import ConfigError
     from .io import ResultFileError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, ResultFileError, UnknownBackendError) as err:
+    except (ConfigError, ResultFileError, UnknownBackendError, SpinnakerError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

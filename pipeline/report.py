@@ -29,8 +29,10 @@ def _theory_cap(th: dict, name: str) -> str:
 
 
 def build_report(experiment: str, theory: Path, capacities: list[Path], analyses: list[Path],
-                 sweep: Path | None, out: Path) -> str:
-    """Write ``out`` (Markdown) and the same page as HTML beside it; return the Markdown."""
+                 sweep: Path | None, out: Path, mappings: list[Path] = ()) -> str:
+    """Write ``out`` (Markdown) and the same page as HTML beside it; return the Markdown.
+
+    ``mappings`` are SpiNNaker run directories (resources.json, translation.json)."""
     out = Path(out)
     base = out.parent
     th = read_json(theory, "theory file")
@@ -50,6 +52,14 @@ def build_report(experiment: str, theory: Path, capacities: list[Path], analyses
         lines += ["", f"The rate-only theory predicts {rate / full:.2f} times the capacity of the "
                       f"theory with spike-time cross-correlations."]
     lines += ["", "## Forgetting curves", ""]
+    if len(caps) > 1:
+        png = base / "forgetting_curves_backends.png"
+        comparison_figure(caps, th, png.with_suffix(""))
+        lines += [f"![backends]({_rel(png, base)})", "",
+                  "*Forgetting curves of every simulated backend (bands: 95% intervals), with "
+                  "both theories. nest-spinnaker is NEST run under SpiNNaker's constraints "
+                  "(1 ms step, fixed-point weights, substituted STDP rule): an emulation, not "
+                  "SpiNNaker.*", ""]
     for p, c in caps:
         png = Path(p).parent / "forgetting_curve.png"
         lines += [f"![forgetting curve]({_rel(png, base)})", "",
@@ -109,6 +119,8 @@ def build_report(experiment: str, theory: Path, capacities: list[Path], analyses
                          f"{_n(s['fano_100ms'])} | {_n(s['corrcoef_10ms'])} |")
         lines.append("")
         break           # one seed's analysis is enough for the page; all are in results/
+    for m in mappings:
+        lines += _mapping_section(Path(m))
     lines += ["## What was not executed", "",
               "No SpiNNaker hardware was used: SpiNNaker runs, where present, are mappings on "
               "sPyNNaker's virtual board, which produce no spikes.", ""]
@@ -118,6 +130,72 @@ def build_report(experiment: str, theory: Path, capacities: list[Path], analyses
     with atomic_path(out.with_suffix(".html")) as tmp:
         tmp.write_text(_to_html(md, experiment))
     return md
+
+
+def _mapping_section(run: Path) -> list[str]:
+    res = read_json(run / "resources.json", "resource report")
+    tr = read_json(run / "translation.json", "translation report")
+    rule, w = tr["stdp_rule"], tr["weights"]
+    lines = ["## SpiNNaker: mapping on sPyNNaker's virtual board (no spikes)", "",
+             "| resource | value |", "|---|---|",
+             f"| chips used (application cores) | {res['chips_used']} of {res['machine_chips']} |",
+             f"| cores used (application + system) | {res['app_cores']} + {res['system_cores']} |",
+             f"| SDRAM planned | {res['sdram_planned_bytes'] / 2**20:.1f} MiB "
+             f"(fullest chip {res['sdram_max_chip_bytes'] / 2**20:.1f} of "
+             f"{res['chip_sdram_bytes'] / 2**20:.0f} MiB) |",
+             f"| routing entries (fullest chip / total) | {res['routing_entries_max']} / "
+             f"{res['routing_entries_total']} (table size {res['router_table_size']}) |",
+             f"| fits one {res['board_chips']}-chip board | {'yes' if res['fits_one_board'] else 'no'} |",
+             f"| binaries missing from sPyNNaker | {', '.join(res['missing_binaries']) or 'none'} |",
+             f"| mapping wall time | {res['mapping_wall_s']} s |", "",
+             "| neurons per core | cores |", "|---|---|"]
+    for k, v in res["neurons_per_core"].items():
+        lines.append(f"| {k} | " + ", ".join(f"{n} x {a}" for a, n in v.items()) + " |")
+    lines += ["", "| what moving to SpiNNaker changes | size |", "|---|---|",
+              f"| time step | {tr['time_step_ms']['reference']} ms -> {tr['time_step_ms']['used']} ms |",
+              f"| delays | {tr['delay_ms']['reference']} ms -> {tr['delay_ms']['used']} ms |",
+              f"| weight quantum | {w['quantum_mv']:.4g} mV |"]
+    for k, v in w["per_weight"].items():
+        lines.append(f"| {k} | {v['model_mv']:.4g} -> {v['board_mv']:.4g} mV "
+                     f"({100 * v['rel_error']:+.2f}%) |")
+    lines += [f"| STDP rule | {rule['substitution']}: potentiation error "
+              f"{100 * rule['potentiation_rel_error_min']:+.1f}% to "
+              f"{100 * rule['potentiation_rel_error_max']:+.1f}% over w in "
+              f"{rule['working_range_theta']} theta, depression exact |", ""]
+    return lines
+
+
+def comparison_figure(caps: list, th: dict, stem: Path) -> None:
+    """Draw the forgetting curves of several backends and both theories in one figure."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .io import save_figure
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for i, (_, c) in enumerate(caps):
+        fc = c["forgetting_curve"]
+        f = lambda xs: np.array([np.nan if x is None else x for x in xs], float)
+        name = ", ".join(c["backend"])
+        if "nest-spinnaker" in name:
+            name += " (emulation)"
+        ax.plot(fc["age"], f(fc["accuracy"]), color=f"C{i}", label=name)
+        ax.fill_between(fc["age"], f(fc["ci95_low"]), f(fc["ci95_high"]), color=f"C{i}",
+                        alpha=0.2, lw=0)
+    for key, color, name in (("accuracy_full", "C3", "theory, with cross-correlations"),
+                             ("accuracy_rate_only", "C2", "theory, rate only")):
+        a = np.asarray(th[key], float)
+        ax.plot(np.arange(len(a)), a, "--", color=color, label=name)
+    ax.axhline(caps[0][1]["threshold"], color="k", lw=0.8, ls=":")
+    ax.set_xlabel("age of the memory [episodes]")
+    ax.set_ylabel("recall accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=7)
+    ax.set_title("Forgetting curves by backend")
+    fig.tight_layout()
+    save_figure(fig, stem)
+    plt.close(fig)
 
 
 def _n(x) -> str:
