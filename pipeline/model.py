@@ -195,9 +195,10 @@ def draw_input_spikes(p: Params, seed: int, episode: int, cue: np.ndarray, t_sta
                       duration: float, dt: float) -> list[np.ndarray]:
     """Return one sorted array of spike times [ms] per input neuron for one episode.
 
-    Poisson trains at nu1 (cue neurons) or nu0 (the others) on the time grid ``dt``,
-    strictly inside (t_start, t_start + duration). The stream depends only on (seed,
-    episode), so any episode can be redrawn on its own (resume, other backends).
+    Poisson trains at nu1 (cue neurons) or nu0 (the others) on the time grid ``dt``, on
+    the steps t_start + k dt, 2 <= k < duration/dt (PyNN on NEST emits a spike through a
+    generator one step early, which must lie after t_start). The stream depends only on
+    (seed, episode), so any episode can be redrawn on its own (resume, other backends).
     """
     rng = np.random.default_rng([seed, STREAM_INPUT, episode])
     n_steps = int(round(duration / dt))
@@ -206,7 +207,7 @@ def draw_input_spikes(p: Params, seed: int, episode: int, cue: np.ndarray, t_sta
     trains = []
     for rate in rates:
         prob = rate * dt * 1e-3
-        steps = np.flatnonzero(rng.random(n_steps - 1) < prob) + 1 if prob > 0 else np.array([], int)
+        steps = np.flatnonzero(rng.random(n_steps - 2) < prob) + 2 if prob > 0 else np.array([], int)
         trains.append(np.round(t_start + steps * dt, 6))
     return trains
 

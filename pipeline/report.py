@@ -42,7 +42,7 @@ def build_report(experiment: str, theory: Path, capacities: list[Path], analyses
               "| source | capacity [episodes] |", "|---|---|"]
     for p, c in caps:
         label = ", ".join(c["backend"])
-        if "emulation" in label:
+        if "nest-spinnaker" in label:
             label += " (NEST emulating SpiNNaker's constraints: an approximation)"
         lines.append(f"| simulation, {label} | {_fmt_cap(c['capacity_simulation'])} |")
     lines.append(f"| theory with cross-correlations | {_theory_cap(th, 'full')} |")

@@ -17,7 +17,8 @@ def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_workflow_end_to_end(tmp_path, write_config):
-    cfg = tiny_config_dict(**{"simulation.seeds": [1, 2]})
+    cfg = tiny_config_dict(**{"simulation.seeds": [1, 2],
+                              "simulation.backends": ["nest", "nest-spinnaker", "spinnaker"]})
     path = write_config(cfg, "tiny.yaml")
     r = _snakemake(tmp_path, "--configfile", str(path))
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
@@ -30,6 +31,14 @@ def test_workflow_end_to_end(tmp_path, write_config):
     assert cap["capacity_simulation"]["n_seeds"] == 2
     assert len(cap["forgetting_curve"]["accuracy"]) == cfg["protocol"]["episodes"]
     assert (out / "nest" / "capacity" / "forgetting_curve.png").stat().st_size > 1000
+    emu = json.loads((out / "nest-spinnaker" / "capacity" / "capacity.json").read_text())
+    assert emu["backend"] == ["nest-spinnaker"]
+    assert (out / "spinnaker" / "seed-1" / "resources.json").exists()
+    report = (out / "report.md").read_text()
+    for words in ("Memory capacity", "theory, rate only", "nest-spinnaker", "emulation",
+                  "virtual board", "Capacity against the coding level", "from CCG"):
+        assert words in report, words
+    assert (out / "report.html").exists() and (out / "sweep" / "sweep.png").exists()
     # nothing left to do: a rerun is a no-op
     r2 = _snakemake(tmp_path, "--configfile", str(path), "-n")
     assert "Nothing to be done" in r2.stdout + r2.stderr
