@@ -213,3 +213,29 @@ def test_checkpointed_run_resumes_after_a_kill_with_identical_results(tmp_path, 
     assert "resuming from the checkpoint after episode 4" in r.stderr
     assert not (run / "checkpoint.npz").exists()
     assert_same_run(run, tmp_path / "whole")
+
+
+def test_capacity_rejects_corrupt_files_and_mixed_configs(tmp_path, write_config):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert _simulate(write_config(tiny_config_dict(), "a.yaml"), a).returncode == 0
+    assert _simulate(write_config(tiny_config_dict(**{"stdp.delta_c": 0.003}), "b.yaml"),
+                     b).returncode == 0
+
+    def capacity(*runs):
+        args = [x for r in runs for x in ("--run", str(r))]
+        return subprocess.run([sys.executable, "-m", "pipeline", "capacity", *args, "--out",
+                               str(tmp_path / "cap")], capture_output=True, text=True, cwd=ROOT)
+
+    r = capacity(a, b)                              # two configs: refused, both named
+    assert r.returncode == 2 and str(a) in r.stderr and "--allow-mixed-configs" in r.stderr
+    w = a / "weights.npz"
+    w.write_bytes(w.read_bytes()[: w.stat().st_size // 2])      # truncated
+    r = capacity(a)
+    assert r.returncode == 2 and "weights.npz" in r.stderr and "Traceback" not in r.stderr
+    (b / "provenance.json").write_text('{"seed": 1, "config')     # corrupt JSON
+    r = capacity(b)
+    assert r.returncode == 2 and "provenance.json" in r.stderr and "corrupt" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "pipeline", "analyze", "--run", str(a), "--out",
+                        str(tmp_path / "an")], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "weights.npz" in r.stderr
+    assert not (tmp_path / "cap" / "capacity.json").exists()
