@@ -24,7 +24,7 @@ from scipy import signal
 
 from .io import ResultFileError, read_csv, read_json, read_npz, read_spikes_nix, save_figure
 from .io import write_csv, write_json
-from .protocol import CLASSES
+from .protocol import CLASSES, class_masks
 from .provenance import Provenance
 
 BIN_MS = 1.0
@@ -298,12 +298,8 @@ def _plot(result: dict, ccg_rows: list, w: dict, cfg: dict, out: Path) -> None:
         for ax, k in zip(axes[0], keys):
             j = int(k[2:])
             mat = w[k]
-            is_cue = np.zeros(mat.shape[0], bool)
-            is_cue[w["cues"][j]] = True
-            is_tgt = np.zeros(mat.shape[1], bool)
-            is_tgt[w["targets"][j]] = True
-            for i, (c, mk) in enumerate(zip(CLASSES, (np.outer(is_cue, is_tgt), np.outer(is_cue, ~is_tgt),
-                                                       np.outer(~is_cue, is_tgt), np.outer(~is_cue, ~is_tgt)))):
+            masks = class_masks(mat.shape[0], mat.shape[1], w["cues"][j], w["targets"][j])
+            for i, (c, mk) in enumerate(zip(CLASSES, masks)):
                 ax.hist(mat[mk], bins=40, density=True, histtype="step", color=f"C{i}", label=c)
             ax.set_title(f"after episode {j}", fontsize=9)
             ax.set_xlabel("weight [theta]")

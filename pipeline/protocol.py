@@ -31,11 +31,11 @@ def reference_memories(episodes: int, n_ref: int) -> np.ndarray:
     return np.unique(np.linspace(0, span - 1, min(n_ref, span)).round().astype(int))
 
 
-def class_masks(p: model.Params, cue: np.ndarray, target: np.ndarray) -> list[np.ndarray]:
+def class_masks(m: int, n_exc: int, cue: np.ndarray, target: np.ndarray) -> list[np.ndarray]:
     """Return one boolean (M, N_E) mask per synapse class of CLASSES for one episode."""
-    is_cue = np.zeros(p.m, bool)
+    is_cue = np.zeros(m, bool)
     is_cue[cue] = True
-    is_tgt = np.zeros(p.n_exc, bool)
+    is_tgt = np.zeros(n_exc, bool)
     is_tgt[target] = True
     return [np.outer(is_cue, is_tgt), np.outer(is_cue, ~is_tgt),
             np.outer(~is_cue, is_tgt), np.outer(~is_cue, ~is_tgt)]
@@ -187,7 +187,7 @@ def run_episodes(backend, p: model.Params, pat: model.Patterns, seed: int, state
             stale[to_write] = False
         io = time.perf_counter() - t_io
         before = w[rows].copy()
-        masks = class_masks(p, cue, target)
+        masks = class_masks(p.m, p.n_exc, cue, target)
         out["class_mean_start"][j] = [w[mk].mean() / p.theta for mk in masks]
         ep = present_episode(backend, p, seed, j, cue, target, rows, trace)
         io += ep.io_s

@@ -34,6 +34,20 @@ def tiny_config_dict(**overrides) -> dict:
     return c
 
 
+def built_nest(cfg: dict, seed: int):
+    """Return (Params, Connectivity, Patterns, NestBackend) of the model built on NEST."""
+    from backends.nest import NestBackend
+    from pipeline import model
+
+    p = model.params_from_config(cfg)
+    conn = model.draw_connectivity(p, seed, 1e-4)
+    pat = model.draw_patterns(p, seed)
+    b = NestBackend(cfg, seed, None)
+    b.setup()
+    b.build(p, conn)
+    return p, conn, pat, b
+
+
 @pytest.fixture
 def tiny_cfg() -> dict:
     from pipeline.config import validate_config

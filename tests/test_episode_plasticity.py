@@ -13,6 +13,7 @@ import numpy as np
 from pipeline import model
 from pipeline.protocol import present_episode
 from pipeline.stdp_bookkeeping import PreTrace
+from tests.conftest import built_nest
 
 
 def exact_stdp(w0: float, pre: np.ndarray, post: np.ndarray, t_on: float, t_off: float,
@@ -40,14 +41,7 @@ def exact_stdp(w0: float, pre: np.ndarray, post: np.ndarray, t_on: float, t_off:
 
 
 def test_episode_weights_match_exact_stdp(tiny_cfg):
-    from backends.nest import NestBackend
-
-    p = model.params_from_config(tiny_cfg)
-    conn = model.draw_connectivity(p, 3, 1e-4)
-    pat = model.draw_patterns(p, 3)
-    b = NestBackend(tiny_cfg, 3, None)
-    b.setup()
-    b.build(p, conn)
+    p, conn, pat, b = built_nest(tiny_cfg, 3)
     d = b.plastic_delay()
     trace = PreTrace.empty(p.m)
     pre_all = {m: np.array([]) for m in range(p.m)}
@@ -85,14 +79,7 @@ def test_episode_weights_match_exact_stdp(tiny_cfg):
 def test_correction_is_needed(tiny_cfg):
     """Without the correction the weights of active synapses differ from the exact rule
     (so the test above can fail)."""
-    from backends.nest import NestBackend
-
-    p = model.params_from_config(tiny_cfg)
-    conn = model.draw_connectivity(p, 3, 1e-4)
-    pat = model.draw_patterns(p, 3)
-    b = NestBackend(tiny_cfg, 3, None)
-    b.setup()
-    b.build(p, conn)
+    p, conn, pat, b = built_nest(tiny_cfg, 3)
     b.deferred_facilitation = False
     rows = pat.cues[0]
     ep = present_episode(b, p, 3, 0, pat.cues[0], pat.targets[0], rows, PreTrace.empty(p.m))

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline import model
 from pipeline.config import validate_config
-from tests.conftest import tiny_config_dict
+from tests.conftest import built_nest, tiny_config_dict
 
 DRIVE_MV = 25.0   # one driver spike: a jump above threshold (20 mV) forces a post spike
 
@@ -66,14 +66,7 @@ def test_post_then_pre_depresses_multiplicatively():
 
 def test_no_weight_change_during_warm_up(tiny_cfg):
     """Plasticity off (lambda = 0) leaves every weight bitwise unchanged; on, they move."""
-    from backends.nest import NestBackend
-
-    p = model.params_from_config(tiny_cfg)
-    conn = model.draw_connectivity(p, 1, 1e-4)
-    pat = model.draw_patterns(p, 1)
-    b = NestBackend(tiny_cfg, 1, None)
-    b.setup()
-    b.build(p, conn)
+    p, conn, pat, b = built_nest(tiny_cfg, 1)
     rows = pat.cues[0]
     trains = model.draw_input_spikes(p, 1, 0, rows, b.now(), 600.0, b.dt)
     b.set_drive(trains, np.where(np.isin(np.arange(p.n_exc), pat.targets[0]),
