@@ -297,8 +297,9 @@ def build(sim, p: Params, conn: Connectivity, translation: Translation,
     supervision = sim.Population(p.n_exc, sim.SpikeSourcePoisson(rate=0.0), label="supervision")
 
     noise_sources = {}
-    # on for the whole run (a finite stop: sPyNNaker stores it as a 32-bit step count)
-    t_stop = p.episodes * (p.t_warm + p.t_train) + 1000.0
+    # on for any run (1e8 ms, a day of biological time: sPyNNaker stores the stop as a
+    # 32-bit step count, 1e9 steps at 0.1 ms)
+    t_stop = 1e8
     for name, pop, d in (("exc", exc, p.d_exc), ("inh", inh, p.d_inh)):
         if d > 0:
             src = sim.NoisyCurrentSource(mean=0.0, stdev=noise_stdev(d, p, dt), dt=dt,

@@ -42,15 +42,16 @@ def capacity_from_curve(curve: np.ndarray, threshold: float) -> tuple[int, bool]
     """Return (capacity, crossed) of one forgetting curve (accuracy by age, NaN-padded).
 
     The capacity is the age k that minimises |a_k - threshold| among ages up to the
-    first one below the threshold. ``crossed`` is False when the curve never falls below
-    the threshold: then the capacity is a lower bound, the last age measured.
+    first one at or below the threshold (later noise cannot move it). ``crossed`` is False
+    when the curve never reaches the threshold: then the capacity is a lower bound, the
+    last age measured (">= P-1"; DESIGN.md section 4).
     """
     a = np.asarray(curve, float)
     valid = np.flatnonzero(np.isfinite(a))
     if len(valid) == 0:
         raise ValueError("forgetting curve has no finite point")
     a = a[: valid[-1] + 1]
-    below = np.flatnonzero(a < threshold)
+    below = np.flatnonzero(a <= threshold)
     if len(below) == 0:
         return int(valid[-1]), False
     first = below[0]

@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..readout import capacity_from_curve  # one definition for theory and simulation
 from scipy.optimize import brentq
 from scipy.special import erfc
 
@@ -93,15 +95,3 @@ def predicted_accuracy(trace: MemoryTrace, n_cue: float, f_s: float) -> np.ndarr
         s = recall_threshold(mt, vt, mn, vn, f_s)
         out[k] = _tail(s, mt, vt)
     return out
-
-
-def capacity_from_curve(accuracy: np.ndarray, threshold: float = 0.5) -> tuple[int, bool]:
-    """Return (capacity, crossed): the age k [episodes] minimising |a_k - threshold| and
-    whether the curve reaches the threshold (some a_k <= threshold) within the given ages.
-    When crossed is False the capacity is a lower bound, reported as len(accuracy) - 1
-    (">= P-1"; arXiv 2508.13846, DESIGN.md section 4)."""
-    a = np.asarray(accuracy, dtype=float)
-    crossed = bool(np.any(a <= threshold))
-    if not crossed:
-        return len(a) - 1, False
-    return int(np.argmin(np.abs(a - threshold))), True
