@@ -128,7 +128,6 @@ def analyze_run(run_dir: Path, out: Path, bin_ms: float = BIN_MS,
                       run=str(run_dir))
     trains = _trains(block)
     windows = _training_windows(block)
-    theta = cfg["network"]["theta_mv"]
     st = cfg["stdp"]
     d = float(prov_in.get("translation", {}).get("delay_ms", {}).get("used", 0.0) or 0.0)
     max_lag = int(round(max_lag_ms / bin_ms))

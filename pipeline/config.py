@@ -11,7 +11,6 @@ import difflib
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
 
 import yaml
 

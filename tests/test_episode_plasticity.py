@@ -6,7 +6,6 @@ deferred facilitation (pipeline/stdp_bookkeeping.py) together.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 

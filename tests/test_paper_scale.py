@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import subprocess
 import sys
 
@@ -13,7 +14,7 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.slow
 
 
-def _paper(tmp_path, episodes: int) -> "Path":
+def _paper(tmp_path, episodes: int) -> Path:
     with open(ROOT / "config" / "paper.yaml") as fh:
         cfg = yaml.safe_load(fh)
     cfg["protocol"]["episodes"] = episodes

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from backends.spinnaker import (a_plus_substitute, quantise, ring_buffer_shift, rule_error,

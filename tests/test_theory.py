@@ -5,7 +5,6 @@ Every tolerance carries a comment with its reason.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import math
 from pathlib import Path
@@ -16,7 +15,7 @@ import yaml
 from scipy.integrate import quad
 from scipy.special import erfc, pbdv
 
-from pipeline.theory import PAPER_STDP, predict, predict_params, stationary_variance
+from pipeline.theory import PAPER_STDP, predict, stationary_variance
 from pipeline.theory import cli as theory_cli
 from pipeline.theory.drift import diffusion, drift, drift_rate_only, single_synapse_drift
 from pipeline.theory.linear_response import alpha, beta, linear_responses, log_scaled_pbdv

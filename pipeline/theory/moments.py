@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .drift import diffusion_given_rate, drift_given_response, drift_slope_given_response
+from .drift import drift_given_response, drift_slope_given_response
 from .linear_response import linear_responses
 from .network import NetworkRates, solve_rates
 from .params import STDPParams, TheoryParams
