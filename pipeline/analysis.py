@@ -158,7 +158,10 @@ def analyze_run(run_dir: Path, out: Path, bin_ms: float = BIN_MS,
             counts[c] += cc
             pair_s[c] += npairs * overlap_s
             dens = cc / (npairs * overlap_s * bin_ms * 1e-3)          # Hz^2
-            w_start = float(w["class_mean_start"][j, ci])
+            # the depression is proportional to w, which moves during the episode: the
+            # class mean halfway (start and end of the episode) makes both estimates
+            # exact for a drift linear in w
+            w_mid = float(w["class_mean_start"][j, ci] + w["class_mean_before"][j, ci]) / 2
             rate_pre = np.mean([np.sum((trains["inputs"].get(int(i), np.array([])) >= a) &
                                        (trains["inputs"].get(int(i), np.array([])) < b))
                                 for i in pre]) / ((b - a) * 1e-3)
@@ -167,9 +170,9 @@ def analyze_run(run_dir: Path, out: Path, bin_ms: float = BIN_MS,
             t_s = (b - a) * 1e-3
             key = c.replace("->", "_to_")
             row[f"dw_ccg_{key}"] = t_s * stdp_drift_from_ccg(
-                dens, lags, w_start, st["delta_c"], st["r_ac"], st["tau_c_ms"], st["tau_ac_ms"], d)
+                dens, lags, w_mid, st["delta_c"], st["r_ac"], st["tau_c_ms"], st["tau_ac_ms"], d)
             row[f"dw_rate_only_{key}"] = t_s * rate_pre * rate_post * 1e-3 * (
-                st["delta_c"] * st["tau_c_ms"] + st["r_ac"] * w_start * st["tau_ac_ms"])
+                st["delta_c"] * st["tau_c_ms"] + st["r_ac"] * w_mid * st["tau_ac_ms"])
             row[f"dw_measured_{key}"] = float(rows[j][f"dw_{key}"])
         drift_rows.append(row)
 

@@ -55,5 +55,11 @@ def test_analyze_step_on_a_real_run(tmp_path, write_config):
     # supervised targets fire a lot: potentiation wins for cue->target synapses
     assert ct["dw_measured_mean"] > 0 and ct["dw_ccg_mean"] > 0
     assert res["statistics"]["exc"]["rate_hz"] > 0
+    # the STDP window integrated against the measured CCG explains the measured weight
+    # change better than the measured rates alone (the spike-time correlations matter)
+    for c in ("cue->target", "cue->non_target"):
+        v = res["classes"][c]
+        assert abs(v["dw_ccg_mean"] - v["dw_measured_mean"]) < \
+            abs(v["dw_rate_only_mean"] - v["dw_measured_mean"]), (c, v)
     for f in ("ccg.png", "drift.png", "weights.png", "ccg.csv", "drift.csv"):
         assert (tmp_path / "an" / f).stat().st_size > 0
