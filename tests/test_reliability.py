@@ -121,8 +121,9 @@ def _set(cfg: dict, path: tuple, value) -> None:
 
 def _invalid_values(sub: dict):
     """A strategy of values that the leaf schema ``sub`` must reject."""
-    opts = [st.sampled_from([None, {"a": 1}])]
     t = sub.get("type")
+    nullable = isinstance(t, list) and "null" in t
+    opts = [st.sampled_from([{"a": 1}] if nullable else [None, {"a": 1}])]
     if t != "array":
         opts.append(st.just([1, 2]))
     if t in ("number", "integer"):
@@ -181,7 +182,9 @@ def invalid_configs(draw):
     return cfg, "network.c_inh"
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: the same 250 configs every run (CI is deterministic); explored more widely by hand
+@settings(max_examples=250, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(invalid_configs())
 def test_invalid_configs_are_rejected_with_a_message_naming_the_key(case):
     cfg, key = case
