@@ -4,53 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
-from pathlib import Path
-from typing import Any
 
-__all__ = ["add_parsers", "run_theory", "run_drift", "load_config_file", "write_json_atomic",
-           "summary"]
-
-
-def load_config_file(path: str | Path) -> dict:
-    """Return the experiment config at ``path`` as a dict: validated by
-    ``pipeline.config.load_config`` when that exists, else read with yaml.safe_load
-    (input of the arXiv 2508.13846 theory)."""
-    try:
-        from ..config import load_config
-    except ImportError:
-        load_config = None
-    if load_config is not None:
-        return load_config(path)
-    import yaml
-    with open(path) as fh:
-        return yaml.safe_load(fh)
-
-
-def write_json_atomic(obj: Any, path: str | Path) -> None:
-    """Write ``obj`` as JSON to ``path`` atomically (temporary file in the same directory,
-    then os.replace), so a killed run never leaves a truncated file (DESIGN.md section 9;
-    used for the arXiv 2508.13846 theory output)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(obj, fh, indent=1)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+__all__ = ["add_parsers", "run_theory", "run_drift", "summary"]
 
 
 def summary(pred: dict) -> str:
@@ -71,11 +26,16 @@ def summary(pred: dict) -> str:
 def run_theory(args: argparse.Namespace) -> int:
     """Run ``theory --config FILE --out FILE.json``: predict, print a summary, write the JSON
     atomically. Returns the exit code 0 (arXiv 2508.13846)."""
+    from ..config import load_config
+    from ..io import write_json
+    from ..provenance import Provenance
     from . import predict
-    cfg = load_config_file(args.config)
+    cfg = load_config(args.config)
+    prov = Provenance("theory", cfg, config_file=str(args.config))
     pred = predict(cfg)
     pred["config_file"] = str(args.config)
-    write_json_atomic(pred, args.out)
+    pred["provenance"] = prov.finish()
+    write_json(args.out, pred)
     print(summary(pred))
     print(f"  -> {args.out}")
     return 0
@@ -89,7 +49,8 @@ def run_drift(args: argparse.Namespace) -> int:
     from .drift import single_synapse_drift
     from .params import PAPER_STDP, STDPParams
     if args.config:
-        cfg = load_config_file(args.config)
+        from ..config import load_config
+        cfg = load_config(args.config)
         stdp = STDPParams.from_config(cfg["stdp"], float(cfg["network"]["tau_m_ms"]))
     else:
         stdp = PAPER_STDP
