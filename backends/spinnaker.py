@@ -247,7 +247,6 @@ class SpinnakerBackend:
     """Maps (and on hardware, runs) the model through pyNN.spiNNaker."""
 
     name = "spinnaker"
-    deferred_facilitation = True
 
     def __init__(self, cfg: dict, seed: int, run_dir) -> None:
         self.cfg = cfg
