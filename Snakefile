@@ -1,4 +1,4 @@
-# stdp-capacity: simulate -> analyze -> capacity (-> sweep) -> report
+# stdp-capacity: simulate -> analyze -> capacity -> validate (-> sweep) -> report
 # Run: `snakemake -c2` (default config), `snakemake -c2 --configfile config/paper.yaml`.
 # Every rule is a thin call of `python -m pipeline STEP`; see README.md.
 import copy
@@ -63,6 +63,25 @@ for _v in sorted(set(SWEEP["theory_values"]) | set(SWEEP["simulation_values"])):
         SWEEP_SIM += [f"{_v}={_prefix}/{b}/capacity/capacity.json" for b in SPIKING[:1]]
 
 
+# Cross-backend validation (DESIGN section 8): each comparison validates the runs of side
+# A against side B, from the experiment's own runs or from a shorter sub-experiment.
+VALIDATION = config["validation"]["comparisons"]
+VAL_RUNS = {}
+for _c in VALIDATION:
+    _prefix = OUT
+    if _c.get("episodes"):
+        _prefix = f"{OUT}/validation/episodes-{_c['episodes']}"
+        _cfg = copy.deepcopy(dict(config))
+        _cfg["protocol"]["episodes"] = _c["episodes"]
+        _cfg["recording"]["full_weights_at"] = sorted(
+            {e for e in _cfg["recording"]["full_weights_at"] if e < _c["episodes"]}
+            | {0, _c["episodes"] - 1})
+        write_if_changed(f"{_prefix}/config.yaml", _cfg)
+    VAL_RUNS[_c["name"]] = {
+        side: [f"{_prefix}/{_c[side]}/seed-{s}" for s in _c.get(f"seeds_{side}", SEEDS)]
+        for side in ("a", "b")}
+
+
 wildcard_constraints:
     prefix="results/.+?",
     backend="[a-z][a-z-]*",
@@ -82,6 +101,34 @@ onerror:
 rule all:
     input:
         f"{OUT}/report.md",
+
+
+rule validate:
+    conda:
+        "environment.yml"
+    wildcard_constraints:
+        name="[A-Za-z0-9_.-]+",
+    input:
+        a=lambda w: [f"{r}/provenance.json" for r in VAL_RUNS[w.name]["a"]],
+        b=lambda w: [f"{r}/provenance.json" for r in VAL_RUNS[w.name]["b"]],
+    output:
+        json=f"{OUT}/validation/{{name}}/validation.json",
+        md=f"{OUT}/validation/{{name}}/validation.md",
+    log:
+        f"{OUT}/logs/validate-{{name}}.log",
+    params:
+        py=PY,
+        a=lambda w: " ".join(VAL_RUNS[w.name]["a"]),
+        b=lambda w: " ".join(VAL_RUNS[w.name]["b"]),
+        out=lambda w, output: os.path.dirname(output.json),
+        alpha=config["validation"]["alpha"],
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=20,
+    shell:
+        "{params.py} validate --a {params.a} --b {params.b} --name {wildcards.name} "
+        "--alpha {params.alpha} --out {params.out} > {log} 2>&1"
 
 
 rule simulate:
@@ -231,6 +278,7 @@ rule report:
                         backend=SPIKING, seed=SEEDS),
         sweep=f"{OUT}/sweep/sweep.csv",
         mapping=[f"{OUT}/spinnaker/seed-{SEEDS[0]}/resources.json"] if MAPPED else [],
+        validation=expand(f"{OUT}/validation/{{name}}/validation.json", name=list(VAL_RUNS)),
     output:
         md=f"{OUT}/report.md",
         html=f"{OUT}/report.html",
@@ -242,10 +290,12 @@ rule report:
         analysis=lambda w, input: " ".join(f"--analysis {p}" for p in input.analysis),
         experiment=EXP,
         mapping=lambda w, input: " ".join(f"--mapping {os.path.dirname(p)}" for p in input.mapping),
+        validation=lambda w, input: " ".join(f"--validation {p}" for p in input.validation),
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
     shell:
         "{params.py} report --experiment {params.experiment} --theory {input.theory} {params.capacity} "
-        "{params.analysis} {params.mapping} --sweep {input.sweep} --out {output.md} > {log} 2>&1"
+        "{params.analysis} {params.mapping} {params.validation} --sweep {input.sweep} "
+        "--out {output.md} > {log} 2>&1"

@@ -94,7 +94,8 @@ def stdp_drift_from_ccg(density: np.ndarray, lags_ms: np.ndarray, w: float, delt
 
 
 # ------------------------------------------------------------------------ the step
-def _trains(block) -> dict[str, dict[int, np.ndarray]]:
+def trains_by_population(block) -> dict[str, dict[int, np.ndarray]]:
+    """Return {population: {neuron index: spike times [ms]}} of a run's neo Block."""
     out: dict[str, dict[int, np.ndarray]] = {"inputs": {}, "exc": {}, "inh": {}}
     for st in block.segments[0].spiketrains:
         out[st.annotations["population"]][int(st.annotations["index"])] = \
@@ -102,7 +103,8 @@ def _trains(block) -> dict[str, dict[int, np.ndarray]]:
     return out
 
 
-def _training_windows(block) -> list[tuple[float, float]]:
+def training_windows(block) -> list[tuple[float, float]]:
+    """Return the (start, stop) [ms] of every training phase of a run's neo Block."""
     ep = [e for e in block.segments[0].epochs if e.name == "phases"][0]
     t = ep.times.rescale("ms").magnitude
     d = ep.durations.rescale("ms").magnitude
@@ -126,8 +128,8 @@ def analyze_run(run_dir: Path, out: Path, bin_ms: float = BIN_MS,
     rows = read_csv(run_dir / "episodes.csv")
     prov = Provenance("analyze", cfg, seed=prov_in.get("seed"), backend=prov_in.get("backend"),
                       run=str(run_dir))
-    trains = _trains(block)
-    windows = _training_windows(block)
+    trains = trains_by_population(block)
+    windows = training_windows(block)
     st = cfg["stdp"]
     d = float(prov_in.get("translation", {}).get("delay_ms", {}).get("used", 0.0) or 0.0)
     max_lag = int(round(max_lag_ms / bin_ms))

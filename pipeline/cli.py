@@ -34,6 +34,24 @@ def _analyze(args) -> int:
     return 0
 
 
+def _probability(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        x = float("nan")
+    if not 0 < x < 1:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got '{text}'")
+    return x
+
+
+def _validate(args) -> int:
+    from .validation import validate
+
+    result = validate([Path(r) for r in args.a], [Path(r) for r in args.b], Path(args.out),
+                      alpha=args.alpha, name=args.name or "")
+    return 1 if args.fail_on_different and result["verdict"] == "different" else 0
+
+
 def _point(text: str, what: str) -> tuple[float, Path]:
     value, sep, path = text.partition("=")
     try:
@@ -60,7 +78,8 @@ def _report(args) -> int:
     build_report(args.experiment, Path(args.theory), [Path(p) for p in args.capacity or []],
                  [Path(p) for p in args.analysis or []],
                  Path(args.sweep) if args.sweep else None, Path(args.out),
-                 mappings=[Path(p) for p in args.mapping or []])
+                 mappings=[Path(p) for p in args.mapping or []],
+                 validations=[Path(p) for p in args.validation or []])
     return 0
 
 
@@ -91,6 +110,20 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--max-lag-ms", type=float, default=250.0, help="CCG half-width [ms]")
     a.set_defaults(func=_analyze)
 
+    v = sub.add_parser("validate", help="are runs A and B the same network and memory? "
+                       "(statistical verdict calibrated by the seed-to-seed spread)")
+    v.add_argument("--a", nargs="+", required=True, metavar="RUN",
+                   help="run directories of side A (the reference), one per seed, >= 2")
+    v.add_argument("--b", nargs="+", required=True, metavar="RUN",
+                   help="run directories of side B, one per seed, >= 2")
+    v.add_argument("--out", required=True, help="output directory (validation.json/.md, figures)")
+    v.add_argument("--alpha", type=_probability, default=0.05,
+                   help="family-wise false-alarm level over all statistics (default 0.05)")
+    v.add_argument("--name", default=None, help="a name for the comparison in the report")
+    v.add_argument("--fail-on-different", action="store_true",
+                   help="exit with status 1 when the verdict is 'different' (for CI)")
+    v.set_defaults(func=_validate)
+
     w = sub.add_parser("sweep", help="capacity against one parameter: theory and simulation")
     w.add_argument("--parameter", required=True, help="swept config key, e.g. inputs.f_c")
     w.add_argument("--theory", action="append", required=True, metavar="VALUE=JSON",
@@ -107,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--analysis", action="append", help="analysis JSON (repeat)")
     r.add_argument("--sweep", help="sweep CSV")
     r.add_argument("--mapping", action="append", help="SpiNNaker run directory (repeat)")
+    r.add_argument("--validation", action="append", help="validation JSON (repeat)")
     r.add_argument("--out", required=True, help="report .md (an .html is written beside it)")
     r.set_defaults(func=_report)
 

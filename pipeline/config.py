@@ -189,8 +189,29 @@ def _check_cross_keys(cfg: dict) -> None:
     if cfg["weights"]["m0"] > cfg["stdp"]["w_max"]:
         problems.append(f"config key 'weights.m0' = {cfg['weights']['m0']} exceeds "
                         f"'stdp.w_max' = {cfg['stdp']['w_max']}")
+    problems += _check_validation(cfg)
     if problems:
         raise ConfigError("\n".join(problems))
+
+
+def _check_validation(cfg: dict) -> list[str]:
+    """Comparisons need >= 2 seeds a side, unique names, and other seeds when A = B."""
+    problems, names = [], set()
+    seeds = cfg["simulation"]["seeds"]
+    for i, c in enumerate(cfg.get("validation", {}).get("comparisons", [])):
+        where = f"validation.comparisons[{i}] ('{c['name']}')"
+        if c["name"] in names:
+            problems.append(f"config key {where}: the name is used twice; names must be unique")
+        names.add(c["name"])
+        sa, sb = c.get("seeds_a", seeds), c.get("seeds_b", seeds)
+        for side, s in (("seeds_a", sa), ("seeds_b", sb)):
+            if len(s) < 2:
+                problems.append(f"config key {where}.{side} = {s}: validation needs at least 2 "
+                                f"seeds per side (set {side}, or add seeds to simulation.seeds)")
+        if c["a"] == c["b"] and set(sa) & set(sb):
+            problems.append(f"config key {where}: a = b = '{c['a']}' with shared seeds "
+                            f"{sorted(set(sa) & set(sb))}; give seeds_b other seeds than seeds_a")
+    return problems
 
 
 def _check_sweep(cfg: dict) -> list[str]:

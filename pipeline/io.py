@@ -73,6 +73,13 @@ def read_json(path: str | Path, what: str = "result file") -> Any:
                               f"and rerun the step that makes it") from None
 
 
+def write_text(path: str | Path, text: str) -> None:
+    """Write a text file (Markdown, HTML), atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w") as fh:
+            fh.write(text)
+
+
 def write_npz(path: str | Path, **arrays: np.ndarray) -> None:
     """Write arrays to a compressed .npz, atomically."""
     with atomic_path(path) as tmp:

@@ -29,10 +29,12 @@ def _theory_cap(th: dict, name: str) -> str:
 
 
 def build_report(experiment: str, theory: Path, capacities: list[Path], analyses: list[Path],
-                 sweep: Path | None, out: Path, mappings: list[Path] = ()) -> str:
+                 sweep: Path | None, out: Path, mappings: list[Path] = (),
+                 validations: list[Path] = ()) -> str:
     """Write ``out`` (Markdown) and the same page as HTML beside it; return the Markdown.
 
-    ``mappings`` are SpiNNaker run directories (resources.json, translation.json)."""
+    ``mappings`` are SpiNNaker run directories (resources.json, translation.json);
+    ``validations`` are validation.json files of the validate step."""
     out = Path(out)
     base = out.parent
     th = read_json(theory, "theory file")
@@ -51,6 +53,8 @@ def build_report(experiment: str, theory: Path, capacities: list[Path], analyses
     if full:
         lines += ["", f"The rate-only theory predicts {rate / full:.2f} times the capacity of the "
                       f"theory with spike-time cross-correlations."]
+    if validations:
+        lines += validation_section([Path(v) for v in validations], base)
     lines += ["", "## Forgetting curves", ""]
     if len(caps) > 1:
         png = base / "forgetting_curves_backends.png"
@@ -196,6 +200,38 @@ def comparison_figure(caps: list, th: dict, stem: Path) -> None:
     fig.tight_layout()
     save_figure(fig, stem)
     plt.close(fig)
+
+
+def validation_section(paths: list[Path], base: Path) -> list[str]:
+    """Return the report's "Cross-backend validation" section: one row per comparison
+    (verdict, statistics that differ, largest effect sizes) and the overlaid figures."""
+    lines = ["", "## Cross-backend validation", "",
+             "Each comparison tests whether side B gives the same network and memory as side "
+             "A, statistic by statistic (rates, CV/LV of ISIs, correlations, class CCGs, weight "
+             "changes and distributions, forgetting curve, capacity). \"Equal\" is calibrated "
+             "by the seed-to-seed spread; Holm's correction keeps the family-wise false-alarm "
+             "level at alpha. Cohen's d is the difference in seed-to-seed SDs.", "",
+             "| comparison | A | B | config keys that differ | verdict | statistics that differ "
+             "| largest effects (Cohen's d) |", "|---|---|---|---|---|---|---|"]
+    results = [(p, read_json(p, "validation file")) for p in paths]
+    for p, v in results:
+        diff = [e["name"] for e in v["statistics"] if e.get("verdict") == "different"]
+        keys = ", ".join(f"`{k}`" for k in v["config_differences"]) or "none"
+        top = ", ".join(f"{e['name']} {e['effect_size']:+.1f}" for e in v["largest_effects"][:3])
+        b = v["b"]["backend"] + (" (emulation)" if v["b"]["backend"] == "nest-spinnaker" else "")
+        lines.append(f"| [{v['name']}]({_rel(p.with_suffix('.md'), base)}) | "
+                     f"{v['a']['backend']} {v['a']['seeds']} | {b} {v['b']['seeds']} | {keys} | "
+                     f"**{v['verdict']}** (alpha {v['alpha']}) | {', '.join(diff) or 'none'} | "
+                     f"{top} |")
+    lines.append("")
+    for p, v in results:
+        lines += [f"![{v['name']} distributions]({_rel(p.parent / 'distributions.png', base)})", "",
+                  f"*{v['name']}: distributions of side A (blue) and B (red), per statistic, "
+                  f"with its verdict.*", "",
+                  f"![{v['name']} curves]({_rel(p.parent / 'curves.png', base)})", "",
+                  f"*{v['name']}: class CCGs, weight changes per episode and forgetting curves, "
+                  f"one line per seed.*", ""]
+    return lines
 
 
 def _n(x) -> str:
