@@ -260,7 +260,8 @@ def corr_measure(pop: str) -> Callable[[RunData, dict], Measure | None]:
             from elephant.conversion import BinnedSpikeTrain
             from elephant.spike_train_correlation import correlation_coefficient
         # elephant logs a warning per window for float rounding of the bin count
-        logging.getLogger("elephant.utils").setLevel(logging.ERROR)
+        import elephant.utils
+        elephant.utils.logger.setLevel(logging.ERROR)
         ids = sorted(run.trains[pop])
         units, dist = [], []
         for a, b in run.windows:
