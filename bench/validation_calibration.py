@@ -55,6 +55,7 @@ def calibration_config(change: tuple[str, float] | None = None) -> dict:
     cfg["protocol"]["episodes"] = EPISODES
     cfg["recording"]["full_weights_at"] = [0, EPISODES - 1]
     cfg["simulation"].update(threads=1, backends=["nest"])
+    cfg["validation"]["comparisons"] = []
     if change:
         section, key = change[0].split(".")
         cfg[section][key] = change[1]

@@ -19,6 +19,8 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "config" / "schema.yaml"
 # Keys that select which runs to make, not what one run computes: they stay out of the
 # config hash, so runs of different seeds or backends of one experiment can be combined.
 _UNHASHED = (("simulation", "seeds"), ("simulation", "backends"))
+# Sections that only say what to do with finished runs (which comparisons to make)
+_UNHASHED_SECTIONS = ("validation",)
 
 
 class ConfigError(ValueError):
@@ -85,11 +87,13 @@ def validate_config(raw: dict, check_sweep: bool = True) -> dict:
 def config_hash(cfg: dict) -> str:
     """Return a short sha256 hex digest of the config that identifies an experiment.
 
-    Seeds and the list of backends are left out (see _UNHASHED).
+    Seeds, the list of backends and the validation section are left out (see _UNHASHED).
     """
     c = copy.deepcopy(cfg)
     for section, key in _UNHASHED:
         c.get(section, {}).pop(key, None)
+    for section in _UNHASHED_SECTIONS:
+        c.pop(section, None)
     blob = json.dumps(c, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -207,7 +211,8 @@ def _check_validation(cfg: dict) -> list[str]:
         for side, s in (("seeds_a", sa), ("seeds_b", sb)):
             if len(s) < 2:
                 problems.append(f"config key {where}.{side} = {s}: validation needs at least 2 "
-                                f"seeds per side (set {side}, or add seeds to simulation.seeds)")
+                                f"seeds per side (set {side}, add seeds to simulation.seeds, or "
+                                f"switch validation off with validation.comparisons: [])")
         if c["a"] == c["b"] and set(sa) & set(sb):
             problems.append(f"config key {where}: a = b = '{c['a']}' with shared seeds "
                             f"{sorted(set(sa) & set(sb))}; give seeds_b other seeds than seeds_a")

@@ -219,9 +219,8 @@ def rates_measure(pop: str, role: str | None) -> Callable[[RunData, dict], Measu
                 (b - a) * 1e-3)
             if role:
                 r = r[roles[j]] if role == "target" else r[~roles[j]]
-            if len(r):
-                units.append(r.mean())
-                dist.append(r)
+            units.append(r.mean() if len(r) else np.nan)     # one unit per phase
+            dist.append(r)
         return Measure(np.array(units), np.concatenate(dist) if dist else np.array([]))
     return f
 
@@ -242,10 +241,9 @@ def isi_measure(pop: str, kind: str) -> Callable[[RunData, dict], Measure | None
                 if len(t) >= 3:
                     i = isi(t)
                     vals.append(cv(i) if kind == "cv" else lv(i))
-            if vals:
-                units.append(np.mean(vals))
-                dist.extend(vals)
-        return Measure(np.array(units), np.array(dist)) if units else None
+            units.append(np.mean(vals) if vals else np.nan)   # one unit per phase
+            dist.extend(vals)
+        return Measure(np.array(units), np.array(dist)) if dist else None
     return f
 
 
@@ -269,16 +267,16 @@ def corr_measure(pop: str) -> Callable[[RunData, dict], Measure | None]:
                                   t_stop=(b - a) * pq.ms) for n in ids]
             sts = [s for s in sts if len(s) > 0]
             if len(sts) < 2:
+                units.append(np.nan)                         # one unit per phase
                 continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 m = correlation_coefficient(BinnedSpikeTrain(sts, bin_size=CORR_BIN_MS * pq.ms))
             c = m[np.triu_indices_from(m, 1)]
             c = c[np.isfinite(c)]
-            if len(c):
-                units.append(c.mean())
-                dist.append(c)
-        return Measure(np.array(units), np.concatenate(dist)) if units else None
+            units.append(c.mean() if len(c) else np.nan)
+            dist.append(c)
+        return Measure(np.array(units), np.concatenate(dist)) if dist else None
     return f
 
 
@@ -302,6 +300,7 @@ def ccg_measure(cls: str) -> Callable[[RunData, dict], Measure | None]:
             post = np.intersect1d(sample, target) if cls.endswith("->target") else \
                 np.setdiff1d(sample, target)
             if len(pre) == 0 or len(post) == 0:
+                units.append(np.nan)                         # one unit per phase
                 continue
             cc = summed_ccg([run.trains["inputs"].get(int(i), np.array([])) for i in pre],
                             [run.trains["exc"][int(n)] for n in post], a, b, CCG_BIN_MS, max_lag)
@@ -310,9 +309,9 @@ def ccg_measure(cls: str) -> Callable[[RunData, dict], Measure | None]:
             total += cc
             pair_s += ps
             level = dens[base].mean()
-            if level > 0:
-                units.append(float(np.sum(dens[causal] / level - 1.0) * CCG_BIN_MS))
-        if not units:
+            units.append(float(np.sum(dens[causal] / level - 1.0) * CCG_BIN_MS)
+                         if level > 0 else np.nan)
+        if not np.isfinite(units).any():
             return None
         return Measure(np.array(units), curve=np.vstack([lags, total / (pair_s * CCG_BIN_MS * 1e-3)]))
     return f
