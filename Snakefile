@@ -44,6 +44,7 @@ def point_config(value):
     section, key = SWEEP_KEY.split(".")
     cfg[section][key] = value
     cfg["simulation"]["seeds"] = SWEEP["seeds"]
+    cfg["validation"] = dict(cfg["validation"], comparisons=[])   # validated: the experiment
     return cfg
 
 
@@ -73,6 +74,7 @@ for _c in VALIDATION:
         _prefix = f"{OUT}/validation/episodes-{_c['episodes']}"
         _cfg = copy.deepcopy(dict(config))
         _cfg["protocol"]["episodes"] = _c["episodes"]
+        _cfg["validation"] = dict(_cfg["validation"], comparisons=[])
         _cfg["recording"]["full_weights_at"] = sorted(
             {e for e in _cfg["recording"]["full_weights_at"] if e < _c["episodes"]}
             | {0, _c["episodes"] - 1})

@@ -18,6 +18,9 @@ def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 def test_workflow_end_to_end(tmp_path, write_config):
     cfg = tiny_config_dict(**{"simulation.seeds": [1, 2],
                               "simulation.backends": ["nest", "nest-spinnaker", "spinnaker"]})
+    cfg["validation"]["comparisons"] = [
+        {"name": "nest-vs-emulation", "a": "nest", "b": "nest-spinnaker"},
+        {"name": "nest-seeds", "a": "nest", "b": "nest", "seeds_b": [3, 4], "episodes": 3}]
     path = write_config(cfg, "tiny.yaml")
     r = _snakemake(tmp_path, "--configfile", str(path))
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
@@ -38,6 +41,15 @@ def test_workflow_end_to_end(tmp_path, write_config):
                   "virtual board", "Capacity against the coding level", "from CCG"):
         assert words in report, words
     assert (out / "report.html").exists() and (out / "sweep" / "sweep.png").exists()
+    # cross-backend validation: on the experiment's runs, and on a 3-episode sub-experiment
+    assert "Cross-backend validation" in report
+    for name in ("nest-vs-emulation", "nest-seeds"):
+        v = json.loads((out / "validation" / name / "validation.json").read_text())
+        assert v["verdict"] in ("consistent", "different") and f"[{name}]" in report
+    v = json.loads((out / "validation" / "nest-seeds" / "validation.json").read_text())
+    assert v["a"]["seeds"] == [1, 2] and v["b"]["seeds"] == [3, 4]
+    sub = out / "validation" / "episodes-3"
+    assert all((sub / "nest" / f"seed-{s}" / "provenance.json").exists() for s in (1, 2, 3, 4))
     # nothing left to do: a rerun is a no-op
     r2 = _snakemake(tmp_path, "--configfile", str(path), "-n")
     assert "Nothing to be done" in r2.stdout + r2.stderr
