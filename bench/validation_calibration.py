@@ -98,27 +98,41 @@ def splits(seeds: list, k: int, n: int, rng: np.random.Generator) -> list[tuple]
 
 def evaluate(runs: dict[str, list[Path]], work: Path) -> dict:
     """Validate the splits; return the calibration record."""
-    from pipeline.validation import validate
+    from pipeline.validation import ALPHA, holm_rejected, validate
 
     rng = np.random.default_rng(2025)
     base = dict(zip(BASE_SEEDS, runs["unchanged"]))
-    result = {"false_alarm": {}, "power": {}}
+    result = {"false_alarm": {}, "false_alarm_networkunit": {}, "power": {}}
     for k, n in ((2, 20), (4, 10)):
-        verdicts = []
+        verdicts, nu = [], []
         for a, b in splits(BASE_SEEDS, k, n, rng):
             v = validate([base[s] for s in a], [base[s] for s in b], None, quiet=True)
             verdicts.append({"a": list(a), "b": list(b), "verdict": v["verdict"],
                              "different": [s["name"] for s in v["statistics"]
                                            if s["verdict"] == "different"]})
+            # NetworkUnit's pooled-sample tests on the same split, used as a verdict:
+            # "different" if any test's p <= alpha (uncorrected) / after Holm
+            tests = {t: x for t, x in v["networkunit"]["tests"].items() if "p_value" in x}
+            p = [x["p_value"] for x in tests.values()]
+            rejected = holm_rejected(p, ALPHA)
+            nu.append({"a": list(a), "b": list(b),
+                       "significant": [t for t, x in tests.items() if x["p_value"] <= ALPHA],
+                       "significant_holm": [t for i, t in enumerate(tests) if i in rejected]})
         result["false_alarm"][f"{k}_vs_{k}"] = {
             "splits": len(verdicts),
             "rate": float(np.mean([x["verdict"] == "different" for x in verdicts])),
             "verdicts": verdicts}
+        result["false_alarm_networkunit"][f"{k}_vs_{k}"] = {
+            "splits": len(nu),
+            "rate_uncorrected": float(np.mean([bool(x["significant"]) for x in nu])),
+            "rate_holm": float(np.mean([bool(x["significant_holm"]) for x in nu])),
+            "splits_detail": nu}
     a_sets = [tuple(x) for x in rng.permutation(list(itertools.combinations(BASE_SEEDS, 2)))[:10]]
     for name in CHANGES:
         verdicts = []
         for a in a_sets:
-            v = validate([base[int(s)] for s in a], runs[name], None, quiet=True)
+            v = validate([base[int(s)] for s in a], runs[name], None, quiet=True,
+                         networkunit=False)
             top = sorted((s for s in v["statistics"] if s.get("effect_size") is not None),
                          key=lambda s: -abs(s["effect_size"]))[:3]
             verdicts.append({"a": [int(s) for s in a], "verdict": v["verdict"],
@@ -160,6 +174,9 @@ def main() -> None:
     fa = record["false_alarm"]
     print("false-alarm rate: " + ", ".join(f"{k}: {v['rate']:.2f} over {v['splits']} splits"
                                           for k, v in fa.items()))
+    print("NetworkUnit's pooled tests as a verdict, false-alarm rate: " + ", ".join(
+        f"{k}: {v['rate_uncorrected']:.2f} (Holm {v['rate_holm']:.2f})"
+        for k, v in record["false_alarm_networkunit"].items()))
     print("power: " + ", ".join(f"{k}: {v['rate']:.2f}" for k, v in record["power"].items()))
     print(f"-> {out}")
 

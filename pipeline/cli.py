@@ -48,7 +48,8 @@ def _validate(args) -> int:
     from .validation import validate
 
     result = validate([Path(r) for r in args.a], [Path(r) for r in args.b], Path(args.out),
-                      alpha=args.alpha, name=args.name or "")
+                      alpha=args.alpha, name=args.name or "",
+                      networkunit=not args.no_networkunit)
     return 1 if args.fail_on_different and result["verdict"] == "different" else 0
 
 
@@ -122,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--name", default=None, help="a name for the comparison in the report")
     v.add_argument("--fail-on-different", action="store_true",
                    help="exit with status 1 when the verdict is 'different' (for CI)")
+    v.add_argument("--no-networkunit", action="store_true",
+                   help="skip NetworkUnit's pooled-sample model-to-model tests (reported "
+                        "beside the verdict, not part of it; about 20 s at default scale)")
     v.set_defaults(func=_validate)
 
     w = sub.add_parser("sweep", help="capacity against one parameter: theory and simulation")

@@ -33,6 +33,10 @@ class CCGs (causal excess); the mean weight change per synapse class and episode
 ``recording.full_weights_at``; the forgetting curve (mean accuracy over the ages every
 reference memory reaches); the capacity.
 
+Beside the verdict, NetworkUnit's model-to-model tests (``pipeline.model_to_model``:
+rates, CV, LV, correlations; KS distance on the pooled neurons of a side) are run and
+reported; they ignore the seed-to-seed spread, so they are not part of the verdict.
+
 Writes ``validation.json``, ``validation.md`` and figures (``distributions``, ``curves``;
 PNG and SVG) with A and B overlaid.
 """
@@ -465,10 +469,26 @@ def holm(pvalues: list[float], alpha: float) -> list[float]:
     return thr.tolist()
 
 
+def holm_rejected(pvalues: list[float], alpha: float) -> set[int]:
+    """Return the indices of the hypotheses Holm's step-down procedure rejects at family-wise
+    level ``alpha``: the smallest p-values in order, up to the first that misses its
+    threshold."""
+    thr = holm(pvalues, alpha)
+    rejected: set[int] = set()
+    for i in np.argsort(pvalues):
+        if pvalues[i] > thr[i]:
+            break
+        rejected.add(int(i))
+    return rejected
+
+
 def validate(a_paths: list[Path], b_paths: list[Path], out: Path | None,
-             alpha: float = ALPHA, name: str = "", quiet: bool = False) -> dict:
+             alpha: float = ALPHA, name: str = "", quiet: bool = False,
+             networkunit: bool = True) -> dict:
     """Compare runs A with runs B; write validation.json/.md and figures into ``out``
-    (if given). Returns the validation.json content."""
+    (if given). With ``networkunit``, also run NetworkUnit's pooled-sample
+    model-to-model tests (``pipeline.model_to_model``; reported, not part of the
+    verdict). Returns the validation.json content."""
     for p in a_paths:
         if Path(p).resolve() in {Path(q).resolve() for q in b_paths}:
             raise ResultFileError(f"run '{p}' is on both sides; A and B must be different runs")
@@ -514,13 +534,7 @@ def validate(a_paths: list[Path], b_paths: list[Path], out: Path | None,
 
     tested = [e for e in entries if e.get("p_value") is not None]
     thr = holm([e["p_value"] for e in tested], alpha)
-    order = np.argsort([e["p_value"] for e in tested])
-    rejected, stop = set(), False
-    for i in order:
-        if not stop and tested[i]["p_value"] <= thr[i]:
-            rejected.add(i)
-        else:
-            stop = True
+    rejected = holm_rejected([e["p_value"] for e in tested], alpha)
     for i, e in enumerate(tested):
         dist = e.pop("_dist")
         q = float(dist.isf(thr[i] / 2))
@@ -551,6 +565,17 @@ def validate(a_paths: list[Path], b_paths: list[Path], out: Path | None,
                             for e in sorted(tested, key=lambda e: -abs(e["effect_size"]))[:5]],
         "statistics": entries,
     }
+    if networkunit:
+        from .model_to_model import run_tests
+        m2m = run_tests(A, B)
+        for k, v in m2m.items():
+            v["significant_at_alpha"] = (v["p_value"] <= alpha) if "p_value" in v else None
+        result["networkunit"] = {
+            "what": "NetworkUnit 0.2.2 model-to-model tests (sciunit TestM2M, "
+                    "scores.ks_distance) on the neurons (or pairs) of all runs of a side "
+                    "pooled; they ignore the seed-to-seed spread and are NOT part of the "
+                    "verdict (their false-alarm rate: README, Cross-backend validation)",
+            "tests": m2m}
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
@@ -619,6 +644,18 @@ def markdown(result: dict) -> str:
             f"{e['effect_size_ci95'][1]:+.2f}] | {e['p_value']:.2g} | "
             f"{_fmt(e['threshold']['abs_difference'], 3)} | {ksd} | "
             f"{'**different**' if e['verdict'] == 'different' else e['verdict']} |")
+    nu = result.get("networkunit")
+    if nu:
+        lines += ["", "## NetworkUnit model-to-model tests (pooled samples, not the verdict)",
+                  "", nu["what"] + ".", "",
+                  "| statistic | networkunit test | KS distance | p (pooled) | samples A, B |",
+                  "|---|---|---|---|---|"]
+        for k, v in nu["tests"].items():
+            if "error" in v:
+                lines.append(f"| {k} | {v['test']} | failed: {v['error']} | | |")
+                continue
+            lines.append(f"| {k} | `{v['test']}` | {v['ks_distance']:.3f} | "
+                         f"{v['p_value']:.2g} | {v['samples'][0]}, {v['samples'][1]} |")
     lines += ["", "![distributions](distributions.png)", "", "![curves](curves.png)", ""]
     return "\n".join(lines)
 

@@ -81,13 +81,33 @@ def test_two_seed_sets_of_one_config_are_consistent(runs, tmp_path):
     for f in ("validation.md", "distributions.png", "distributions.svg", "curves.png"):
         assert (tmp_path / f).stat().st_size > 500, f
     assert "CONSISTENT" in r.stderr
+    # NetworkUnit's model-to-model tests ran on the same spikes: its firing-rate KS
+    # distance is scipy's on the pooled per-neuron rates over the joined training phases
+    from scipy.stats import ks_2samp
+    from pipeline.validation import load_run
+    nu = v["networkunit"]["tests"]
+    assert set(nu) >= {"rate_exc", "rate_inh", "cv_isi_exc", "lv_isi_inh", "corr_exc"}
+    assert all("p_value" in x and 0 <= x["ks_distance"] <= 1 for x in nu.values()), nu
+
+    def pooled_rates(paths, pop):
+        out = []
+        for p in paths:
+            run = load_run(p)
+            total = sum(b - a for a, b in run.windows) * 1e-3
+            out += [sum(((t >= a) & (t < b)).sum() for a, b in run.windows) / total
+                    for _, t in sorted(run.trains[pop].items())]
+        return out
+    want = ks_2samp(pooled_rates([runs[1], runs[2]], "inh"), pooled_rates([runs[3], runs[4]], "inh"))
+    assert nu["rate_inh"]["ks_distance"] == pytest.approx(want.statistic, abs=1e-12)
+    assert nu["rate_inh"]["p_value"] == pytest.approx(want.pvalue, rel=1e-9)
+    assert "NetworkUnit model-to-model tests" in (tmp_path / "validation.md").read_text()
 
 
 def test_inhibition_halved_is_different_and_names_what_moved(runs, tmp_path):
     from pipeline.validation import validate
 
     v = validate([runs[1], runs[2]], [runs["g5"], runs["g6"]], tmp_path, name="g-halved",
-                 quiet=True)
+                 quiet=True, networkunit=False)
     assert v["verdict"] == "different"
     assert v["config_differences"] == {"network.g": [5.0, 2.5]}
     moved = {e["name"] for e in v["statistics"] if e["verdict"] == "different"}
