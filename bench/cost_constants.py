@@ -8,12 +8,14 @@ Run by hand (about 2 minutes on 2 cores; 1 NEST thread):
 Each configuration runs in its own process: it draws the host state, notes the resident
 memory, builds the network on NEST through the project's backend (PyNN's list connector
 included, as in a real run) and notes the peak resident memory (``ru_maxrss``); then it
-trains a few episodes and times them. Non-negative least squares over the configurations give
+trains a few episodes and takes their CPU time (robust to other jobs on a shared machine;
+with 1 thread it is the wall time of an unloaded core). Non-negative least squares over the configurations give
 - memory:  peak - before = a_neuron * neurons + a_static * static synapses
                           + a_plastic * plastic synapses                       [bytes]
 - time:    s/episode = b_neuron * neurons * steps + b_static * static synapses * T_episode[s]
                       + b_plastic * plastic synapses (NEST's STDP and the host's per-episode
                         work on the M x N_E matrix: homeostasis, class statistics)
+                      + b_episode (drive set-up, spike read-out, PyNN calls)
 The constants are copied into ``pipeline/cost.py`` (MEASURED) by hand, with the date.
 """
 from __future__ import annotations
@@ -73,11 +75,12 @@ def measure_one(n_exc: int, n_inh: int, c_exc: int, c_inh: int, m: int) -> dict:
     ref = protocol.reference_memories(p.episodes, 2)
     state = protocol.TrainingState.fresh(p, conn.w0, len(ref))
     sample = {"exc": np.arange(10), "inh": np.arange(5)}
-    walls = []
+    walls, cpus = [], []
     for j in range(EPISODES):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         protocol.run_episodes(backend, p, pat, 1, state, j + 1, True, ref, sample, set())
         walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
     backend.end()
     n_static = (n_exc + n_inh) * (c_exc + c_inh)
     return {"n_exc": n_exc, "n_inh": n_inh, "c_exc": c_exc, "c_inh": c_inh, "m": m,
@@ -88,7 +91,8 @@ def measure_one(n_exc: int, n_inh: int, c_exc: int, c_inh: int, m: int) -> dict:
             "build_resident_bytes": after - before,
             "steps_per_episode": round((p.t_warm + p.t_train) / backend.dt),
             "episode_s": (p.t_warm + p.t_train) / 1000.0,
-            "wall_per_episode_s": float(np.median(walls[1:])), "walls_s": walls}
+            "wall_per_episode_s": float(np.median(walls[1:])), "walls_s": walls,
+            "cpu_per_episode_s": float(np.median(cpus[1:])), "cpus_s": cpus}
 
 
 def main() -> None:
@@ -100,15 +104,18 @@ def main() -> None:
             raise SystemExit(f"configuration {c} failed:\n{r.stderr[-3000:]}")
         rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
         print(f"{c}: build peak {rows[-1]['build_peak_bytes'] / 2**20:.1f} MiB, "
-              f"{rows[-1]['wall_per_episode_s']:.3f} s/episode", flush=True)
+              f"{rows[-1]['cpu_per_episode_s']:.3f} CPU s/episode "
+              f"({rows[-1]['wall_per_episode_s']:.3f} s wall)", flush=True)
     X = np.array([[r["neurons"], r["static_synapses"], r["plastic_synapses"]] for r in rows],
                  float)
     y = np.array([r["build_peak_bytes"] for r in rows], float)
     mem, _ = nnls(X, y)          # costs are not negative
     T = np.array([[r["neurons"] * r["steps_per_episode"],
-                   r["static_synapses"] * r["episode_s"], r["plastic_synapses"]]
+                   r["static_synapses"] * r["episode_s"], r["plastic_synapses"], 1.0]
                   for r in rows], float)
-    t = np.array([r["wall_per_episode_s"] for r in rows])
+    # CPU time of the (1-thread) process: what the episode costs when it has its core to
+    # itself; wall time on a shared machine is longer by the load
+    t = np.array([r["cpu_per_episode_s"] for r in rows])
     tim, _ = nnls(T, t)
     fit_mem, fit_t = X @ mem, T @ tim
     out = {
@@ -120,6 +127,7 @@ def main() -> None:
         "seconds_per_neuron_step": float(tim[0]),
         "seconds_per_static_synapse_second": float(tim[1]),
         "seconds_per_plastic_synapse_episode": float(tim[2]),
+        "seconds_per_episode": float(tim[3]),
         "max_relative_error_memory": float(np.max(np.abs(fit_mem - y) / y)),
         "max_relative_error_time": float(np.max(np.abs(fit_t - t) / t)),
         "runs": rows,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -69,12 +70,26 @@ def _validate(args) -> int:
     return 1 if args.fail_on_different and result["verdict"] == "different" else 0
 
 
+def _positive_ms(text: str) -> float:
+    """argparse type: a finite number > 0 (a duration in ms)."""
+    try:
+        x = float(text)
+    except ValueError:
+        x = float("nan")
+    if not (math.isfinite(x) and x > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0 [ms], got '{text}'")
+    return x
+
+
 def _point(text: str, what: str) -> tuple[float, Path]:
     value, sep, path = text.partition("=")
     try:
-        return float(value), Path(path)
+        x = float(value)
     except ValueError:
-        raise SystemExit(f"error: {what} takes VALUE=PATH, got '{text}'") from None
+        x = float("nan")
+    if not sep or not math.isfinite(x):
+        raise SystemExit(f"error: {what} takes VALUE=PATH with a finite VALUE, got '{text}'")
+    return x, Path(path)
 
 
 def _sweep(args) -> int:
@@ -127,8 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="cross-correlograms, drift from CCGs, spike statistics")
     a.add_argument("--run", required=True, help="run directory written by simulate")
     a.add_argument("--out", required=True, help="output directory")
-    a.add_argument("--bin-ms", type=float, default=1.0, help="CCG bin [ms] (default 1)")
-    a.add_argument("--max-lag-ms", type=float, default=250.0, help="CCG half-width [ms]")
+    a.add_argument("--bin-ms", type=_positive_ms, default=1.0, help="CCG bin [ms] (default 1)")
+    a.add_argument("--max-lag-ms", type=_positive_ms, default=250.0, help="CCG half-width [ms]")
     a.set_defaults(func=_analyze)
 
     v = sub.add_parser("validate", help="are runs A and B the same network and memory? "

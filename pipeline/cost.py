@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# bench/results/cost_constants.json (2026-11-23, NEST 3.10.0, PyNN 0.13.0, 1 thread, on a
-# 2-core host shared with other jobs). The fits reproduce the measured build peaks within
-# 10% and the episode times within 30% on the six configurations measured.
+# bench/results/cost_constants.json (2026-11-23, NEST 3.10.0, PyNN 0.13.0, 1 thread; times
+# are CPU seconds, i.e. the wall time of a core the run has to itself). The fits reproduce
+# the measured build peaks within 10% and the times per episode within 13% on the six
+# configurations measured.
 MEASURED = {
     # iaf_psc_delta with its noise and supervision sources, recorders and PyNN's objects
-    "bytes_per_neuron": 13_800.0,
-    "bytes_per_static_synapse": 83.1,        # recurrent static_synapse + PyNN list connector
-    "bytes_per_plastic_synapse": 206.1,      # stdp_synapse + PyNN list connector
-    "seconds_per_neuron_step": 9.9e-8,       # neuron update and spike delivery, 1 thread
+    "bytes_per_neuron": 13_840.0,
+    "bytes_per_static_synapse": 83.0,        # recurrent static_synapse + PyNN list connector
+    "bytes_per_plastic_synapse": 206.2,      # stdp_synapse + PyNN list connector
+    "seconds_per_neuron_step": 6.24e-8,      # neuron update and spike delivery
     "seconds_per_static_synapse_second": 0.0,     # not resolved by the fit (>= 0)
-    "seconds_per_plastic_synapse_episode": 3.05e-6,   # NEST's STDP + the host's matrix work
+    "seconds_per_plastic_synapse_episode": 2.24e-6,   # NEST's STDP + the host's matrix work
+    "seconds_per_episode": 0.023,            # drive set-up, spike read-out, PyNN calls
 }
 # Sampled E/I neurons whose spikes the host keeps for the whole run: their rate is not
 # known before the run, so the estimate takes a generous rate (the default config's are
@@ -124,7 +126,8 @@ def estimate(cfg: dict, dt_ms: float, threads: int, runs_episodes: bool = True) 
     steps = t_ep_ms / dt_ms
     per_episode = (neurons * steps * MEASURED["seconds_per_neuron_step"]
                    + static * t_ep_ms / 1e3 * MEASURED["seconds_per_static_synapse_second"]
-                   + plastic * MEASURED["seconds_per_plastic_synapse_episode"])
+                   + plastic * MEASURED["seconds_per_plastic_synapse_episode"]
+                   + MEASURED["seconds_per_episode"])
     est.per_episode_s = per_episode / max(1, threads)
     est.wall_s = est.per_episode_s * P
     return est
