@@ -5,6 +5,7 @@ killed run never blocks a rerun; the file itself stays (it is not a result).
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from pathlib import Path
@@ -28,7 +29,17 @@ class RunLock:
         self._fd: int | None = None
 
     def acquire(self) -> "RunLock":
-        """Take the lock (without waiting) and write our pid into it; return self."""
+        """Take the lock (without waiting) and write our pid into it; return self.
+        A full disk raises pipeline.io.DiskFullError naming the lock file."""
+        try:
+            return self._acquire()
+        except OSError as err:
+            from .io import DiskFullError, disk_full
+            if err.errno in (errno.ENOSPC, errno.EDQUOT) and not isinstance(err, DiskFullError):
+                raise disk_full(self.path, 4096) from None
+            raise
+
+    def _acquire(self) -> "RunLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -40,8 +51,13 @@ class RunLock:
                 f"run directory '{self.path.parent}' is in use by another simulate (pid "
                 f"{holder}, lock file {self.path}); wait for it to finish or choose another "
                 f"--out") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            raise
         self._fd = fd
         return self
 
