@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -173,7 +174,7 @@ def check_cost(cfg: dict, backend_cls, threads: int, check_memory: bool = True,
     return est
 
 
-def _write_outputs(writes: list[tuple[Path, object]]) -> None:
+def _write_outputs(writes: list[tuple[Path, Callable[[], None]]]) -> None:
     """Run the writes [(final path, thunk that writes it)] in order; if one fails for lack
     of space, remove the files the earlier ones wrote, so no final name is left."""
     from .io import DiskFullError
@@ -221,6 +222,8 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
     from .config import config_hash
 
     out.mkdir(parents=True, exist_ok=True)
+    # a rerun: the directory no longer holds a finished run (provenance.json marks one)
+    (out / "provenance.json").unlink(missing_ok=True)
     h = config_hash(cfg)
     prov = Provenance("simulate", cfg, seed=seed, backend=backend_name, config=cfg)
     if threads is not None:
