@@ -71,7 +71,7 @@ def code_label(version: dict | None) -> str:
 
 
 def warn_mixed_code_versions(runs: list[tuple[Any, dict]], step: str,
-                             stream=sys.stderr) -> bool:
+                             stream=None) -> bool:
     """Print a warning when the provenance records of ``runs`` ((path, provenance) pairs)
     come from different code versions (commit, dirty flag or package version; records
     without one count as a version of their own). Returns True if it warned."""
@@ -82,7 +82,7 @@ def warn_mixed_code_versions(runs: list[tuple[Any, dict]], step: str,
     listing = "; ".join(f"{p}: {label}" for p, label in labels.items())
     print(f"warning: {step} combines runs from different code versions of {PROJECT} "
           f"(git commit, uncommitted changes, or package version): {listing}",
-          file=stream, flush=True)
+          file=stream or sys.stderr, flush=True)
     return True
 
 
