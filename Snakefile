@@ -6,6 +6,7 @@ import os
 import sys
 
 import yaml
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -14,6 +15,18 @@ min_version("9.0")
 configfile: "config/default.yaml"
 
 
+# Our check first: it reads numbers that arrive as text (Snakemake's --config hands nested
+# values over as strings, YAML 1.1 reads 1e-3 as a string), refuses NaN and infinity and the
+# cross-key rules, and names the key; then Snakemake's own schema validation.
+sys.path.insert(0, workflow.basedir)
+from pipeline.config import ConfigError, validate_config  # noqa: E402
+
+try:
+    _checked = validate_config(dict(config))
+except ConfigError as _err:
+    raise WorkflowError(f"invalid config: {_err}") from None
+config.clear()
+config.update(_checked)
 validate(config, "config/schema.yaml")
 
 EXP = config.get("experiment", "default")

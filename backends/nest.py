@@ -74,6 +74,7 @@ class NestBackend:
     name = "nest"
     label = "NEST (reference)"
     produces_spikes = True
+    map_only = False               # runs the episode protocol
     deferred_facilitation = True   # facilitation is applied at the next pre spike
     translation = STDP_TRANSLATION
     expected_native = EXPECTED_NATIVE

@@ -247,6 +247,7 @@ class SpinnakerBackend:
     """Maps (and on hardware, runs) the model through pyNN.spiNNaker."""
 
     name = "spinnaker"
+    map_only = True     # builds and maps; the episode protocol does not run here
 
     def __init__(self, cfg: dict, seed: int, run_dir) -> None:
         self.cfg = cfg

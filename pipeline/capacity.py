@@ -12,7 +12,7 @@ import numpy as np
 from scipy import stats
 
 from .io import ResultFileError, read_json, read_npz, save_figure, write_csv, write_json
-from .provenance import Provenance
+from .provenance import Provenance, warn_mixed_code_versions
 from .readout import capacity_from_curve, forgetting_curves
 
 
@@ -98,6 +98,7 @@ def capacity_step(run_dirs: list[Path], out: Path, theory: str | None = None,
     """
     runs = [load_run(p) for p in run_dirs]
     cfg_hash = check_same_config(runs, allow_mixed)
+    mixed_code = warn_mixed_code_versions([(r.path, r.provenance) for r in runs], "capacity")
     threshold = runs[0].threshold
     prov = Provenance("capacity", None, config_hash=cfg_hash,
                       runs=[str(r.path) for r in runs],
@@ -119,6 +120,7 @@ def capacity_step(run_dirs: list[Path], out: Path, theory: str | None = None,
         "threshold": threshold,
         "chance": runs[0].f_s,
         "backend": prov.record["backend"],
+        "mixed_code_versions": mixed_code,
     }
     th = None
     if theory:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -11,12 +12,29 @@ def _simulate(args) -> int:
     from .config import load_config
     from .simulate import simulate
 
-    cfg = load_config(args.config)
+    cfg = load_config(args.config, overrides=args.set or ())
     if args.backend not in REGISTRY:
         raise UnknownBackendError(f"unknown backend '{args.backend}' (--backend): choose one "
                                   f"of {', '.join(sorted(REGISTRY))}")
-    simulate(cfg, args.backend, args.seed, Path(args.out))
+    simulate(cfg, args.backend, args.seed, Path(args.out), check_memory=not args.no_memory_check)
     return 0
+
+
+def _seed(text: str) -> int:
+    """argparse type of --seed: an integer in the range every simulator accepts."""
+    from .config import SEED_MAX, SEED_MIN, parse_number
+
+    value = parse_number(text)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or not SEED_MIN <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a valid seed: a seed must be an "
+                                         f"integer from {SEED_MIN} to {SEED_MAX}")
+    return value
+
+
+SET_HELP = ("override one config key, e.g. --set noise.d_exc=1e-1 (VALUE in YAML; repeat); "
+            "the config is checked after the overrides")
 
 
 def _capacity(args) -> int:
@@ -53,12 +71,26 @@ def _validate(args) -> int:
     return 1 if args.fail_on_different and result["verdict"] == "different" else 0
 
 
+def _positive_ms(text: str) -> float:
+    """argparse type: a finite number > 0 (a duration in ms)."""
+    try:
+        x = float(text)
+    except ValueError:
+        x = float("nan")
+    if not (math.isfinite(x) and x > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0 [ms], got '{text}'")
+    return x
+
+
 def _point(text: str, what: str) -> tuple[float, Path]:
     value, sep, path = text.partition("=")
     try:
-        return float(value), Path(path)
+        x = float(value)
     except ValueError:
-        raise SystemExit(f"error: {what} takes VALUE=PATH, got '{text}'") from None
+        x = float("nan")
+    if not sep or not math.isfinite(x):
+        raise SystemExit(f"error: {what} takes VALUE=PATH with a finite VALUE, got '{text}'")
+    return x, Path(path)
 
 
 def _sweep(args) -> int:
@@ -92,8 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("simulate", help="train P episodes on one backend and seed")
     s.add_argument("--config", required=True, help="experiment YAML (config/default.yaml)")
     s.add_argument("--backend", default="nest", help="nest (default), nest-spinnaker, spinnaker")
-    s.add_argument("--seed", type=int, required=True, help="experiment seed (>= 1)")
+    s.add_argument("--seed", type=_seed, required=True,
+                   help="experiment seed, an integer from 1 to 2147483646")
     s.add_argument("--out", required=True, help="run directory to write")
+    s.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE", help=SET_HELP)
+    s.add_argument("--no-memory-check", action="store_true",
+                   help="run even if the estimated memory exceeds what the machine has")
     s.set_defaults(func=_simulate)
 
     c = sub.add_parser("capacity", help="forgetting curve and capacity from run directories")
@@ -107,8 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="cross-correlograms, drift from CCGs, spike statistics")
     a.add_argument("--run", required=True, help="run directory written by simulate")
     a.add_argument("--out", required=True, help="output directory")
-    a.add_argument("--bin-ms", type=float, default=1.0, help="CCG bin [ms] (default 1)")
-    a.add_argument("--max-lag-ms", type=float, default=250.0, help="CCG half-width [ms]")
+    a.add_argument("--bin-ms", type=_positive_ms, default=1.0, help="CCG bin [ms] (default 1)")
+    a.add_argument("--max-lag-ms", type=_positive_ms, default=250.0, help="CCG half-width [ms]")
     a.set_defaults(func=_analyze)
 
     v = sub.add_parser("validate", help="are runs A and B the same network and memory? "
@@ -162,11 +198,19 @@ def main(argv: list[str] | None = None) -> int:
     from backends import UnknownBackendError
     from backends.spinnaker import SpinnakerError
     from .config import ConfigError
-    from .io import ResultFileError
+    from .cost import InsufficientMemoryError
+    from .io import DiskFullError, ResultFileError
+    from .runlock import RunLockedError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, ResultFileError, UnknownBackendError, SpinnakerError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    except (ConfigError, ResultFileError, UnknownBackendError, SpinnakerError,
+            InsufficientMemoryError, RunLockedError, DiskFullError) as err:
+        print(f"error: {err.strerror if isinstance(err, OSError) else err}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"error: {args.step} ran out of memory (numpy or the simulator could not "
+              f"allocate); shrink the config (network size, inputs.m, protocol.episodes) or "
+              f"use a machine with more memory", file=sys.stderr)
         return 2

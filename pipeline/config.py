@@ -10,7 +10,10 @@ import functools
 import difflib
 import hashlib
 import json
+import math
+import re
 from pathlib import Path
+from typing import Any, Iterable
 
 import yaml
 
@@ -23,8 +26,50 @@ _UNHASHED = (("simulation", "seeds"), ("simulation", "backends"))
 _UNHASHED_SECTIONS = ("validation",)
 
 
+# Seeds a user may give (--seed, simulation.seeds, sweep.seeds, validation seeds): every one
+# is a valid NEST seed (NEST takes 1 .. 2^32 - 2), a valid numpy seed, and leaves room for
+# sPyNNaker's per-source seeds (seed + source index < 2^32). The schema holds the same range.
+SEED_MIN, SEED_MAX = 1, 2**31 - 2
+
+
 class ConfigError(ValueError):
     """A config that must not be run. The message says which key, and what is allowed."""
+
+
+# ----------------------------------------------------------------- numbers as people write them
+# YAML 1.1 (PyYAML) reads 1e-3, 2E5 and 1e+2 as strings: its float pattern needs a dot. This
+# is the YAML 1.2 core schema's float pattern (plus PyYAML's '_' digit separators).
+_FLOAT_TEXT = re.compile(r"""^(?:
+    [-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?   # 1.5 .5 1. 1.5e-3
+  | [-+]?[0-9][0-9_]*[eE][-+]?[0-9]+                      # 1e-3, 2E5, 1e+2
+  | [-+]?\.(?:inf|Inf|INF)                               # infinities (rejected later)
+  | \.(?:nan|NaN|NAN)                                    # not a number (rejected later)
+)$""", re.X)
+_INT_TEXT = re.compile(r"^[-+]?[0-9][0-9_]*$")
+
+
+class NumberLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that also reads ``1e-3``, ``2E5`` and ``1e+2`` as floats."""
+
+
+NumberLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_TEXT,
+                                   list("-+0123456789."))
+
+
+def load_yaml(text_or_stream) -> Any:
+    """Return the YAML document in ``text_or_stream`` read with :class:`NumberLoader`."""
+    return yaml.load(text_or_stream, Loader=NumberLoader)  # noqa: S506 (a SafeLoader)
+
+
+def parse_number(text: str) -> int | float | None:
+    """Return the int or float a string spells (``'2E5'``, ``'1e-3'``, ``'.inf'``), or None
+    when it is not a number."""
+    t = text.strip()
+    if _INT_TEXT.match(t):
+        return int(t.replace("_", ""))
+    if _FLOAT_TEXT.match(t):
+        return yaml.load(t, Loader=NumberLoader)  # noqa: S506
+    return None
 
 
 def load_schema() -> dict:
@@ -38,8 +83,9 @@ def _schema() -> dict:
         return yaml.safe_load(fh)
 
 
-def load_config(path: str | Path) -> dict:
-    """Read a YAML config, fill defaults and validate it.
+def load_config(path: str | Path, overrides: Iterable[str] = ()) -> dict:
+    """Read a YAML config, apply ``overrides`` (``section.key=VALUE`` strings, VALUE in
+    YAML), fill defaults and validate it.
 
     Returns the config as a plain dict. Raises ConfigError naming the file or key.
     """
@@ -49,28 +95,104 @@ def load_config(path: str | Path) -> dict:
                           f"e.g. config/default.yaml")
     try:
         with open(path) as fh:
-            raw = yaml.safe_load(fh)
+            raw = load_yaml(fh)
     except yaml.YAMLError as err:
         raise ConfigError(f"config file '{path}' is not valid YAML: {err}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"config file '{path}' must hold a mapping of sections "
                           f"(network, noise, inputs, ...), not {type(raw).__name__}")
+    for item in overrides:
+        apply_override(raw, item)
     try:
         return validate_config(raw)
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None
 
 
+def apply_override(raw: dict, item: str) -> None:
+    """Set ``section.key`` of ``raw`` (in place) from a ``section.key=VALUE`` string; VALUE
+    is read as YAML with :class:`NumberLoader` (``1e-3``, ``[1, 2]``, ``true``)."""
+    dotted, sep, text = item.partition("=")
+    parts = dotted.strip().split(".")
+    if not sep or len(parts) != 2 or not all(parts):
+        raise ConfigError(f"override '{item}' must look like section.key=VALUE, e.g. "
+                          f"noise.d_exc=1e-1")
+    try:
+        value = load_yaml(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"override '{item}': VALUE is not valid YAML ({err})") from None
+    section = raw.setdefault(parts[0], {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"override '{item}': config key '{parts[0]}' is not a section")
+    section[parts[1]] = value
+
+
+def _types(node: dict) -> set[str]:
+    """Return the JSON types a schema node allows (through oneOf/anyOf)."""
+    t = node.get("type")
+    out = set(t if isinstance(t, list) else [t] if t else [])
+    for alt in node.get("oneOf", []) + node.get("anyOf", []):
+        out |= _types(alt)
+    return out
+
+
+def coerce_numbers(value: Any, node: dict) -> Any:
+    """Return ``value`` with numbers written as text read as numbers where the schema
+    ``node`` wants a number: Snakemake's ``--config`` (every nested value a string) and
+    YAML 1.1 (``1e-3`` a string) hand them over as strings. Integral floats become ints
+    for integer keys (``episodes: 1e3``). Anything else is left for the schema check."""
+    if isinstance(value, dict):
+        props = node.get("properties", {})
+        return {k: coerce_numbers(v, props.get(k, {})) for k, v in value.items()}
+    if isinstance(value, list):
+        items = node.get("items", {})
+        return [coerce_numbers(v, items) for v in value]
+    types = _types(node)
+    if isinstance(value, str) and types & {"number", "integer"} and "string" not in types:
+        number = parse_number(value)
+        if number is not None:
+            value = number
+    elif isinstance(value, str) and "boolean" in types and value.lower() in ("true", "false"):
+        value = value.lower() == "true"
+    elif isinstance(value, str) and "null" in types and value in ("null", "~", "None"):
+        value = None
+    if (isinstance(value, float) and "integer" in types and "number" not in types
+            and math.isfinite(value) and value.is_integer()):
+        value = int(value)
+    return value
+
+
+def non_finite(value: Any, path: tuple = ()) -> list[tuple[str, float]]:
+    """Return (dotted key, value) of every NaN or infinite number in a config."""
+    if isinstance(value, dict):
+        return [x for k, v in value.items() for x in non_finite(v, path + (str(k),))]
+    if isinstance(value, list):
+        return [x for i, v in enumerate(value) for x in non_finite(v, path + (str(i),))]
+    if isinstance(value, float) and not math.isfinite(value):
+        return [(".".join(path) or "<top level>", value)]
+    return []
+
+
 def validate_config(raw: dict, check_sweep: bool = True) -> dict:
     """Validate a config dict against the schema and the cross-key rules.
 
-    Returns a deep copy with schema defaults filled in. Raises ConfigError on the first
-    problems found (all schema violations are listed, one per line).
+    Numbers written as text (``'1e-3'``) are read as numbers first (:func:`coerce_numbers`);
+    NaN and infinity are refused for every key. Returns a deep copy with schema defaults
+    filled in. Raises ConfigError on the first problems found (all schema violations are
+    listed, one per line).
     """
     import jsonschema
 
-    cfg = copy.deepcopy(raw)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"a config must be a mapping of sections (network, noise, ...), "
+                          f"not {type(raw).__name__}")
     schema = load_schema()
+    cfg = coerce_numbers(copy.deepcopy(raw), schema)
+    bad = non_finite(cfg)
+    if bad:
+        raise ConfigError("\n".join(
+            f"config key '{key}' = {v!r} is not a finite number: NaN and infinity are not "
+            f"allowed{_what(schema, key)}" for key, v in bad))
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
@@ -98,6 +220,11 @@ def config_hash(cfg: dict) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
+def _what(schema: dict, dotted: str) -> str:
+    node = _sub_schema(schema, [int(p) if p.isdigit() else p for p in dotted.split(".")])
+    return f" ({node['description']})" if node.get("description") else ""
+
+
 def _key(err) -> str:
     return ".".join(str(p) for p in err.absolute_path) or "<top level>"
 
@@ -108,7 +235,7 @@ def _sub_schema(schema: dict, path) -> dict:
         props = node.get("properties", {})
         if isinstance(p, str) and p in props:
             node = props[p]
-        elif "items" in node:
+        elif not isinstance(p, str) and "items" in node:
             node = node["items"]
         else:
             return {}

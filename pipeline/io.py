@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
+import io as _io
 import json
 import os
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -20,15 +23,64 @@ class ResultFileError(ValueError):
     """A result file that is missing, truncated or not what the step expects."""
 
 
+class DiskFullError(OSError):
+    """A result that does not fit on its file system. The message names the path, the
+    space it needs and the space that is free; nothing is left under the final name."""
+
+
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _human(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def free_bytes(directory: str | Path) -> int:
+    """Return the bytes free for this user on the file system holding ``directory``."""
+    return shutil.disk_usage(directory).free
+
+
+def disk_full(path: Path, needed: int | None, written: int | None = None) -> DiskFullError:
+    """Return the DiskFullError for ``path`` that needs ``needed`` bytes (None: unknown;
+    ``written``: bytes written before the file system filled up)."""
+    try:
+        free = free_bytes(path.parent)
+    except OSError:
+        free = None
+    need = (f"it needs {_human(needed)}" if needed is not None else
+            f"it needs more than the {_human(written or 0)} written before the disk filled")
+    have = f"{_human(free)} free" if free is not None else "unknown free space"
+    return DiskFullError(errno.ENOSPC, f"no space left to write '{path}': {need}, the file "
+                         f"system holding '{path.parent}' has {have}. Free space there or "
+                         f"write elsewhere (--out); nothing was left under that name")
+
+
+def check_space(path: str | Path, needed: int) -> None:
+    """Raise DiskFullError if the file system of ``path`` has less than ``needed`` bytes
+    free (``path``'s directory is created if needed)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if free_bytes(path.parent) < needed:
+        raise disk_full(path, needed)
+
+
 @contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
+def atomic_path(path: str | Path, needed: int | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it to ``path``.
 
     The temporary name keeps the suffix (some writers, such as NIX, look at it). On an
-    exception the temporary file is removed and ``path`` is left untouched.
+    exception the temporary file is removed and ``path`` is left untouched. ``needed``
+    (bytes, if known) is checked against the free space first; a write that fills the
+    file system (ENOSPC, EDQUOT) raises DiskFullError naming the path.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if needed is not None:
+        check_space(path, needed)
     tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
     try:
         yield tmp
@@ -36,9 +88,21 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as err:
+        if err.errno in _NO_SPACE and not isinstance(err, DiskFullError):
+            written = tmp.stat().st_size if tmp.exists() else None
+            raise disk_full(path, needed, written) from None
+        raise
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, after checking that it fits."""
+    with atomic_path(path, needed=len(data)) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
 
 
 def _default(o: Any) -> Any:
@@ -53,10 +117,8 @@ def _default(o: Any) -> Any:
 
 def write_json(path: str | Path, data: Any) -> None:
     """Write ``data`` as indented JSON, atomically."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "w") as fh:
-            json.dump(data, fh, indent=2, default=_default, allow_nan=True)
-            fh.write("\n")
+    text = json.dumps(data, indent=2, default=_default, allow_nan=True) + "\n"
+    _write_bytes(path, text.encode())
 
 
 def read_json(path: str | Path, what: str = "result file") -> Any:
@@ -75,16 +137,15 @@ def read_json(path: str | Path, what: str = "result file") -> Any:
 
 def write_text(path: str | Path, text: str) -> None:
     """Write a text file (Markdown, HTML), atomically."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "w") as fh:
-            fh.write(text)
+    _write_bytes(path, text.encode())
 
 
 def write_npz(path: str | Path, **arrays: np.ndarray) -> None:
-    """Write arrays to a compressed .npz, atomically."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
+    """Write arrays to a compressed .npz, atomically (compressed in memory first, so the
+    space it needs is known before anything is written)."""
+    buf = _io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    _write_bytes(path, buf.getvalue())
 
 
 def read_npz(path: str | Path, required: Sequence[str] = ()) -> dict[str, np.ndarray]:
@@ -112,11 +173,11 @@ def read_npz(path: str | Path, required: Sequence[str] = ()) -> dict[str, np.nda
 def write_csv(path: str | Path, rows: Sequence[dict], fieldnames: Sequence[str] | None = None) -> None:
     """Write a list of dicts as CSV with a header row, atomically."""
     fieldnames = list(fieldnames or (rows[0].keys() if rows else []))
-    with atomic_path(path) as tmp:
-        with open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=fieldnames)
-            w.writeheader()
-            w.writerows(rows)
+    buf = _io.StringIO(newline="")
+    w = csv.DictWriter(buf, fieldnames=fieldnames)
+    w.writeheader()
+    w.writerows(rows)
+    _write_bytes(path, buf.getvalue().encode())
 
 
 def read_csv(path: str | Path) -> list[dict[str, str]]:
@@ -142,16 +203,41 @@ def save_figure(fig, path_stem: str | Path) -> list[Path]:
     return out
 
 
+# Size of a NIX file written by neo (measured with nixio 1.5.4 / h5py, neo 0.14.6): about
+# 65 kB per file, 15 kB per spike train and 8-10 bytes per spike; epochs ~ 64 bytes each.
+_NIX_BYTES = {"file": 65_000, "spiketrain": 15_000, "spike": 10, "epoch": 64}
+_NIX_MARGIN = 1.25     # the estimate's headroom: the measured sizes spread by about 10%
+
+
+def nix_size_estimate(block) -> int:
+    """Return the bytes a NIX file of the neo Block ``block`` needs (an upper estimate)."""
+    trains = [st for seg in block.segments for st in seg.spiketrains]
+    epochs = sum(len(ep) for seg in block.segments for ep in seg.epochs)
+    n = (_NIX_BYTES["file"] + _NIX_BYTES["spiketrain"] * len(trains)
+         + _NIX_BYTES["spike"] * sum(len(st) for st in trains) + _NIX_BYTES["epoch"] * epochs)
+    return int(n * _NIX_MARGIN)
+
+
 def write_spikes_nix(path: str | Path, block) -> None:
-    """Write a neo Block to a NIX file, atomically."""
+    """Write a neo Block to a NIX file, atomically.
+
+    HDF5 buffers its writes and fails only when the file is closed if the disk fills up
+    (and may leave the process in a bad state), so the space is checked first against an
+    upper estimate of the file's size."""
     from neo.io import NixIO
 
-    with atomic_path(path) as tmp:
+    needed = nix_size_estimate(block)
+    with atomic_path(path, needed=needed) as tmp:
         io = NixIO(str(tmp), mode="ow")
         try:
             io.write_block(block)
         finally:
-            io.close()
+            try:
+                io.close()
+            except RuntimeError as err:       # h5py: "Unable to flush file" on a full disk
+                if free_bytes(Path(path).parent) < 2**20:
+                    raise disk_full(Path(path), needed) from None
+                raise err
 
 
 def read_spikes_nix(path: str | Path):

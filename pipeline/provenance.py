@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
+import json
 import platform
 import socket
+import subprocess
 import sys
 import time
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from .config import config_hash
@@ -26,6 +30,62 @@ def package_versions() -> dict[str, str | None]:
     return out
 
 
+PROJECT = "stdp-capacity"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> dict[str, Any]:
+    """Return the version of this project's own code: in a git checkout the commit and
+    whether tracked files differ from it (``dirty``); outside git the installed package
+    version. Keys: ``source`` ('git' or 'package'), ``commit``, ``dirty``, ``version``."""
+    out: dict[str, Any] = {"source": "package", "commit": None, "dirty": None,
+                           "version": None}
+    try:
+        out["version"] = metadata.version(PROJECT)
+    except metadata.PackageNotFoundError:
+        pass
+    try:
+        git = ["git", "-C", str(ROOT)]
+        top = subprocess.run([*git, "rev-parse", "--show-toplevel"], capture_output=True,
+                             text=True, timeout=20)
+        if top.returncode == 0 and Path(top.stdout.strip()).resolve() == ROOT:
+            commit = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True,
+                                    text=True, timeout=20, check=True).stdout.strip()
+            status = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"],
+                                    capture_output=True, text=True, timeout=20, check=True)
+            out.update(source="git", commit=commit, dirty=bool(status.stdout.strip()))
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return out
+
+
+def code_label(version: dict | None) -> str:
+    """Return a short label of a :func:`code_version` record ('abc1234 (dirty)', 'package
+    0.1.0', 'unknown' for records written before code versions were recorded)."""
+    if not version:
+        return "unknown (no code_version in provenance)"
+    if version.get("commit"):
+        return version["commit"][:10] + (" (dirty)" if version.get("dirty") else "")
+    return f"package {version.get('version')}"
+
+
+def warn_mixed_code_versions(runs: list[tuple[Any, dict]], step: str,
+                             stream=None) -> bool:
+    """Print a warning when the provenance records of ``runs`` ((path, provenance) pairs)
+    come from different code versions (commit, dirty flag or package version; records
+    without one count as a version of their own). Returns True if it warned."""
+    labels = {str(path): code_label(prov.get("code_version")) for path, prov in runs}
+    versions = {json.dumps(prov.get("code_version"), sort_keys=True) for _, prov in runs}
+    if len(versions) <= 1:
+        return False
+    listing = "; ".join(f"{p}: {label}" for p, label in labels.items())
+    print(f"warning: {step} combines runs from different code versions of {PROJECT} "
+          f"(git commit, uncommitted changes, or package version): {listing}",
+          file=stream or sys.stderr, flush=True)
+    return True
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -34,7 +94,8 @@ class Provenance:
     """Collects a provenance record over the life of one step.
 
     ``finish()`` returns the record as a JSON-ready dict: config hash, seed, backend,
-    translation report, package versions, host, start and end time (UTC), wall time [s].
+    translation report, the project's code version (git commit and dirty flag, or package
+    version), package versions, host, start and end time (UTC), wall time [s].
     """
 
     def __init__(self, step: str, cfg: dict | None = None, **fields: Any) -> None:
@@ -46,6 +107,7 @@ class Provenance:
             "experiment": cfg.get("experiment") if cfg else None,
             "host": socket.gethostname(),
             "platform": platform.platform(),
+            "code_version": code_version(),
             "packages": package_versions(),
             "start_time": _now(),
         }

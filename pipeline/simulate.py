@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -78,15 +79,16 @@ def map_only(backend, cfg: dict, p: model.Params, conn, pat, seed: int, out: Pat
         translation = backend.translation_report()
     finally:
         backend.end()
-    write_json(out / "translation.json", translation)
-    write_json(out / "resources.json", resources)
     note = ("NOT EXECUTED: no SpiNNaker hardware was used; sPyNNaker's virtual board did the "
             "full mapping (partitioning, placement, routing, data generation) but produces no "
             "spikes and no weight dynamics")
     record = prov.finish(translation=translation, resources=resources, produces_spikes=False,
                          not_executed=note, files=list(MAP_FILES),
                          timings={"build_and_map_s": round(time.perf_counter() - t, 2)})
-    write_json(out / "provenance.json", record)
+    _write_outputs([(out / name, lambda name=name, data=data: write_json(out / name, data))
+                    for name, data in (("translation.json", translation),
+                                       ("resources.json", resources),
+                                       ("provenance.json", record))])
     print(f"[simulate] {note}.", file=stream)
     print(f"[simulate] mapped in {resources['mapping_wall_s']:.1f} s: {resources['app_cores']} "
           f"application cores on {resources['chips_used']} chips (of "
@@ -105,21 +107,131 @@ def segments(episodes: int, every: int) -> list[tuple[int, int]]:
     return [(a, min(a + every, episodes)) for a in range(0, episodes, every)]
 
 
-def simulate(cfg: dict, backend_name: str, seed: int, out: Path, stream=sys.stderr) -> dict:
+def check_seed(seed: int) -> int:
+    """Return ``seed`` if it is a valid experiment seed, else raise ConfigError with the
+    allowed range (every seed in it is valid for NEST, numpy and sPyNNaker)."""
+    from .config import SEED_MAX, SEED_MIN, ConfigError
+
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
+            or not SEED_MIN <= seed <= SEED_MAX:
+        raise ConfigError(f"seed {seed!r} is out of range: a seed must be an integer from "
+                          f"{SEED_MIN} to {SEED_MAX}")
+    return int(seed)
+
+
+def resolve_threads(cfg: dict, stream=sys.stderr) -> tuple[dict, dict]:
+    """Return (config to run with, thread record). The config's ``simulation.threads`` is
+    lowered to the cores this process may use (affinity, SLURM, cgroup quota) with a
+    warning; the record holds requested, used and available numbers for provenance."""
+    import copy
+
+    from .machine import usable_cores
+
+    requested = int(cfg["simulation"]["threads"])
+    cores, limits = usable_cores()
+    used = min(requested, cores)
+    record = {"requested": requested, "used": used, "cores_available": cores,
+              "core_limits": limits}
+    if used < requested:
+        print(f"[simulate] warning: simulation.threads = {requested} but this process may use "
+              f"only {cores} core{'s' if cores > 1 else ''} ("
+              f"{', '.join(f'{k} {v}' for k, v in limits.items())}); running on {used} "
+              f"thread{'s' if used > 1 else ''}. Results are those of "
+              f"simulation.threads = {used}.", file=stream, flush=True)
+        cfg = copy.deepcopy(cfg)
+        cfg["simulation"]["threads"] = used
+    return cfg, record
+
+
+def check_cost(cfg: dict, backend_cls, threads: int, check_memory: bool = True,
+               stream=sys.stderr) -> "cost.CostEstimate":
+    """Estimate the run's memory and wall time (pipeline.cost), print the estimate, refuse
+    (InsufficientMemoryError) when the memory exceeds what the machine has unless
+    ``check_memory`` is False, and warn when the run would take more than a day. Returns
+    the estimate."""
+    from . import cost
+    from .machine import available_memory_bytes
+
+    est = cost.estimate(cfg, backend_cls.time_step(cfg), threads,
+                        runs_episodes=not backend_cls.map_only)
+    avail, source = available_memory_bytes()
+    have = f"{avail / 2**30:.3g} GiB available ({source})" if avail is not None else source
+    print(f"[simulate] {est.summary()}; {have}", file=stream, flush=True)
+    if avail is not None and est.memory_total > avail:
+        msg = (f"this run needs about {est.memory_total / 2**30:.3g} GiB of memory but "
+               f"{have}: shrink the network (network.n_exc, network.n_inh, inputs.m), "
+               f"protocol.episodes or readout.reference_memories, or run on a bigger machine"
+               f"{'' if est.wall_s is None else f' (it would also take about {cost.duration(est.wall_s)})'}"
+               f". To try anyway, pass --no-memory-check")
+        if check_memory:
+            raise cost.InsufficientMemoryError(msg)
+        print(f"[simulate] warning (--no-memory-check): {msg}", file=stream, flush=True)
+    if est.wall_s is not None and est.wall_s > cost.DAY_S:
+        print(f"[simulate] warning: this run would take about {cost.duration(est.wall_s)} "
+              f"({est.episodes} episodes x {est.per_episode_s:.3g} s); consider fewer "
+              f"protocol.episodes, a smaller network, checkpoints "
+              f"(simulation.checkpoint_every) or a cluster", file=stream, flush=True)
+    return est
+
+
+def _write_outputs(writes: list[tuple[Path, Callable[[], None]]]) -> None:
+    """Run the writes [(final path, thunk that writes it)] in order; if one fails for lack
+    of space, remove the files the earlier ones wrote, so no final name is left."""
+    from .io import DiskFullError
+
+    done: list[Path] = []
+    try:
+        for path, write in writes:
+            write()
+            done.append(path)
+    except DiskFullError:
+        for path in done:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def simulate(cfg: dict, backend_name: str, seed: int, out: Path, stream=sys.stderr,
+             check_memory: bool = True) -> dict:
     """Run one experiment and write the run directory ``out``. Returns the provenance.
 
-    With ``simulation.checkpoint_every`` > 0 the run is checkpointed every that many
-    episodes and resumes from its last checkpoint when restarted.
+    Before anything is drawn or built, the seed is checked, ``simulation.threads`` is
+    lowered to the usable cores (with a warning), and the memory and wall time are
+    estimated (refused if the memory exceeds the machine's, unless ``check_memory`` is
+    False). The run directory is locked for the run (a second simulate into it stops at
+    once). With ``simulation.checkpoint_every`` > 0 the run is checkpointed every that
+    many episodes and resumes from its last checkpoint when restarted.
     """
+    from backends import get_backend
+
+    from .runlock import RunLock
+
+    seed = check_seed(seed)
+    backend_cls = get_backend(backend_name)
+    run_cfg, threads = (cfg, None) if backend_cls.map_only else resolve_threads(cfg, stream)
+    est = check_cost(cfg, backend_cls, threads["used"] if threads else 1, check_memory, stream)
+    out = Path(out).resolve()
+    with RunLock(out):
+        return _simulate_locked(cfg, run_cfg, backend_name, seed, out, stream, threads, est)
+
+
+def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out: Path,
+                     stream, threads: dict | None, est) -> dict:
     from backends import get_backend
 
     from . import checkpoint
     from .config import config_hash
 
-    out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    # a rerun: the directory no longer holds a finished run (provenance.json marks one)
+    (out / "provenance.json").unlink(missing_ok=True)
     h = config_hash(cfg)
     prov = Provenance("simulate", cfg, seed=seed, backend=backend_name, config=cfg)
+    if threads is not None:
+        prov.record["threads"] = threads
+    prov.record["cost_estimate"] = {"memory_bytes": round(est.memory_total),
+                                    "memory_parts_bytes": {k: round(v) for k, v in
+                                                           est.memory.items()},
+                                    "wall_s": est.wall_s}
     p = model.params_from_config(cfg)
     v0 = initial_variance(cfg)
     conn = model.draw_connectivity(p, seed, v0)
@@ -131,7 +243,7 @@ def simulate(cfg: dict, backend_name: str, seed: int, out: Path, stream=sys.stde
     every = cfg["simulation"]["checkpoint_every"]
     identity = {"config_hash": h, "seed": seed, "backend": backend_name}
 
-    backend = get_backend(backend_name)(cfg, seed, out)
+    backend = get_backend(backend_name)(run_cfg, seed, out)
     print(f"[simulate] {backend.label}: seed {seed}, {p.n_exc}+{p.n_inh} neurons, "
           f"{p.m} inputs, {p.episodes} episodes -> {out}", file=stream, flush=True)
     if getattr(backend, "map_only", False):
@@ -171,21 +283,29 @@ def simulate(cfg: dict, backend_name: str, seed: int, out: Path, stream=sys.stde
         idx = np.concatenate([c[0] for c in chunks]) if chunks else np.array([], int)
         t = np.concatenate([c[1] for c in chunks]) if chunks else np.array([])
         per_pop[k] = (np.arange(p.m) if k == "inputs" else sample[k], idx, t)
-    write_spikes_nix(out / "spikes.nix", spikes_block(p, per_pop, state.epochs, h, seed,
-                                                      backend_name, pat))
-    write_npz(out / "weights.npz", **state.results, cues=pat.cues, targets=pat.targets,
-              reference=ref, classes=np.array(protocol.CLASSES),
-              w_initial=(conn.w0 / p.theta).astype(np.float32),
-              v0=np.array(v0), theta_mv=np.array(p.theta))
-    write_csv(out / "episodes.csv", state.rows)
-    write_json(out / "translation.json", translation)
     rows = state.rows
     summary = {k: float(np.nanmean([r[k] for r in rows])) for k in
                ("rate_target_hz", "rate_non_target_hz", "rate_inh_hz", "wall_sim_s", "wall_io_s")}
-    record = prov.finish(translation=translation, initial_variance_theta2=v0,
-                         produces_spikes=backend.produces_spikes, summary=summary,
-                         files=list(RUN_FILES))
-    write_json(out / "provenance.json", record)
+    block = spikes_block(p, per_pop, state.epochs, h, seed, backend_name, pat)
+    record: dict = {}
+
+    def finish() -> None:
+        record.update(prov.finish(translation=translation, initial_variance_theta2=v0,
+                                  produces_spikes=backend.produces_spikes, summary=summary,
+                                  files=list(RUN_FILES)))
+        write_json(out / "provenance.json", record)
+
+    _write_outputs([
+        (out / "spikes.nix", lambda: write_spikes_nix(out / "spikes.nix", block)),
+        (out / "weights.npz", lambda: write_npz(
+            out / "weights.npz", **state.results, cues=pat.cues, targets=pat.targets,
+            reference=ref, classes=np.array(protocol.CLASSES),
+            w_initial=(conn.w0 / p.theta).astype(np.float32),
+            v0=np.array(v0), theta_mv=np.array(p.theta))),
+        (out / "episodes.csv", lambda: write_csv(out / "episodes.csv", rows)),
+        (out / "translation.json", lambda: write_json(out / "translation.json", translation)),
+        (out / "provenance.json", finish),
+    ])
     checkpoint.remove(out)
     print(f"[simulate] done in {record['wall_time_s']:.1f} s: mean rates target "
           f"{summary['rate_target_hz']:.2f} Hz, non-target {summary['rate_non_target_hz']:.2f} Hz, "

@@ -56,7 +56,7 @@ from .analysis import summed_ccg, training_windows, trains_by_population
 from .io import ResultFileError, read_csv, read_json, read_npz, read_spikes_nix, save_figure
 from .io import write_json, write_text
 from .protocol import CLASSES, class_masks
-from .provenance import Provenance
+from .provenance import Provenance, warn_mixed_code_versions
 from .readout import capacity_from_curve, forgetting_curves
 
 ALPHA = 0.05
@@ -493,6 +493,7 @@ def validate(a_paths: list[Path], b_paths: list[Path], out: Path | None,
         if Path(p).resolve() in {Path(q).resolve() for q in b_paths}:
             raise ResultFileError(f"run '{p}' is on both sides; A and B must be different runs")
     A, B = load_side([Path(p) for p in a_paths], "A"), load_side([Path(p) for p in b_paths], "B")
+    mixed_code = warn_mixed_code_versions([(r.path, r.provenance) for r in A + B], "validate")
     ident_a = {(r.provenance.get("config_hash"), r.provenance.get("backend"), r.seed) for r in A}
     same = [r for r in B if (r.provenance.get("config_hash"), r.provenance.get("backend"),
                              r.seed) in ident_a]
@@ -557,6 +558,7 @@ def validate(a_paths: list[Path], b_paths: list[Path], out: Path | None,
               B[0].provenance.get("config_hash"), "seeds": [r.seed for r in B],
               "runs": [str(r.path) for r in B]},
         "config_differences": config_differences(cfg_a, cfg_b),
+        "mixed_code_versions": mixed_code,
         "translation_differences": _translation_changes(B[0]),
         "n_statistics": len(tested),
         "n_different": len(rejected),

@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.config import ConfigError, load_schema, validate_config
+from pipeline.config import (SEED_MAX, ConfigError, load_schema, load_yaml, parse_number,
+                             validate_config)
 from pipeline.io import read_npz, read_spikes_nix
 from tests.conftest import ROOT, tiny_config_dict
 
@@ -119,6 +120,17 @@ def _set(cfg: dict, path: tuple, value) -> None:
     node[path[-1]] = value
 
 
+def _not_a_number(text: str) -> bool:
+    """Text that does not spell a number (numbers written as text are read as numbers)."""
+    return parse_number(text) is None and text.strip().lower() not in ("true", "false",
+                                                                      "null", "~", "none")
+
+
+NON_FINITE = st.sampled_from([float("nan"), float("inf"), float("-inf")])
+# seeds every simulator must refuse or that lie outside the documented range
+EDGE_SEEDS = st.sampled_from([0, -1, SEED_MAX + 1, 2**32 - 1, 2**32, 2**63, -2**31])
+
+
 def _invalid_values(sub: dict):
     """A strategy of values that the leaf schema ``sub`` must reject."""
     t = sub.get("type")
@@ -126,37 +138,68 @@ def _invalid_values(sub: dict):
     opts = [st.sampled_from([{"a": 1}] if nullable else [None, {"a": 1}])]
     if t != "array":
         opts.append(st.just([1, 2]))
-    if t in ("number", "integer"):
-        opts.append(st.text(min_size=1, max_size=8))
+    if t in ("number", "integer") or (isinstance(t, list) and "integer" in t):
+        opts.append(st.text(min_size=1, max_size=8).filter(_not_a_number))
+        opts.append(NON_FINITE)
         if "minimum" in sub:
             opts.append(st.floats(max_value=sub["minimum"] - 1e-9, allow_nan=False,
                                   allow_infinity=False, min_value=-1e12))
         if "exclusiveMinimum" in sub:
             opts.append(st.floats(max_value=sub["exclusiveMinimum"], allow_nan=False,
-                                  min_value=-1e12))
+                                  allow_infinity=False, min_value=-1e12))
         if "maximum" in sub:
             opts.append(st.floats(min_value=sub["maximum"] + 1e-6, max_value=1e12,
-                                  allow_nan=False))
+                                  allow_nan=False, allow_infinity=False))
         if t == "integer":
             opts.append(st.floats(min_value=0.1, max_value=0.9))
     elif t == "boolean":
-        opts.append(st.text(max_size=5))
+        opts.append(st.text(max_size=5).filter(lambda s: s.lower() not in ("true", "false")))
     elif t == "array":
         opts.append(st.text(min_size=1, max_size=5))
         opts.append(st.just(["?"]))     # no array here takes string items other than names
     elif "oneOf" in sub:
-        opts.append(st.text(min_size=1, max_size=8).filter(lambda s: s != "stationary"))
+        opts.append(st.text(min_size=1, max_size=8).filter(
+            lambda s: s != "stationary" and _not_a_number(s)))
         opts.append(st.floats(max_value=-1e-9, min_value=-1e6))
+        opts.append(NON_FINITE)
     return st.one_of(*opts)
+
+
+# list-valued keys: (path, a valid list, wrong items for it)
+LISTS = [
+    (("simulation", "seeds"), [1, 2], st.one_of(st.text(min_size=1, max_size=4).filter(
+        _not_a_number), st.just(None), st.just(1.5), st.just([1]), NON_FINITE, EDGE_SEEDS)),
+    (("sweep", "seeds"), [1], st.one_of(st.just("x"), st.just(None), EDGE_SEEDS)),
+    (("sweep", "theory_values"), [0.1, 0.2], st.one_of(
+        st.text(min_size=1, max_size=4).filter(_not_a_number), st.just(None), st.just({}),
+        NON_FINITE)),
+    (("sweep", "simulation_values"), [0.2], st.one_of(st.just("a"), st.just([0.1]),
+                                                      NON_FINITE)),
+    (("recording", "full_weights_at"), [0, 3], st.one_of(st.just("end"), st.just(-1),
+                                                         st.just(1.5), NON_FINITE)),
+    (("simulation", "backends"), ["nest"], st.one_of(st.just(1), st.just(None),
+                                                     st.just("loihi"))),
+]
 
 
 @st.composite
 def invalid_configs(draw):
     cfg = tiny_config_dict()
-    kind = draw(st.sampled_from(["value", "unknown", "missing", "cross"]))
+    kind = draw(st.sampled_from(["value", "value", "unknown", "missing", "cross", "list",
+                                 "seed"]))
     if kind == "value":
         path, sub = draw(st.sampled_from(LEAVES))
         _set(cfg, path, draw(_invalid_values(sub)))
+        return cfg, ".".join(path)
+    if kind == "list":                  # one wrong item among valid ones
+        path, valid, wrong = draw(st.sampled_from(LISTS))
+        items = list(valid)
+        items.insert(draw(st.integers(0, len(items))), draw(wrong))
+        _set(cfg, path, items)
+        return cfg, ".".join(path)
+    if kind == "seed":
+        path = draw(st.sampled_from([("simulation", "seeds"), ("sweep", "seeds")]))
+        _set(cfg, path, [draw(EDGE_SEEDS)])
         return cfg, ".".join(path)
     if kind == "unknown":
         section = draw(st.sampled_from(SECTIONS))
@@ -182,15 +225,71 @@ def invalid_configs(draw):
     return cfg, "network.c_inh"
 
 
-# derandomize: the same 250 configs every run (CI is deterministic); explored more widely by hand
-@settings(max_examples=250, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+# derandomize: the same 300 configs every run (CI is deterministic); explored more widely by hand
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(invalid_configs())
 def test_invalid_configs_are_rejected_with_a_message_naming_the_key(case):
     cfg, key = case
     with pytest.raises(ConfigError) as exc:
         validate_config(copy.deepcopy(cfg))
     assert key in str(exc.value)
+
+
+NUMERIC_LEAVES = [(p, s) for p, s in LEAVES if s.get("type") in ("number", "integer")]
+
+
+def _styles(x: float):
+    """Ways people write the number x in scientific notation (1.68e1, 1.68E+01, ...)."""
+    mantissa, exp = np.format_float_scientific(x, unique=True, trim="-").split("e")
+    k = int(exp)
+    return st.sampled_from([f"{mantissa}e{k}", f"{mantissa}E{k}", f"{mantissa}e{k:+d}",
+                            f"{mantissa}E{k:+03d}"])
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.data())
+def test_numbers_in_scientific_notation_read_as_the_same_config(data):
+    """A valid value of any numeric key, written as 1e-3 / 2E5 / 1e+2 in a YAML file or
+    as a --config string, gives the same config as the number itself."""
+    path, sub = data.draw(st.sampled_from(NUMERIC_LEAVES))
+    base = tiny_config_dict()
+    node = base
+    for p in path[:-1]:
+        node = node.setdefault(p, {})
+    value = node.get(path[-1], sub.get("default"))
+    if value is None or isinstance(value, bool):
+        return
+    text = data.draw(_styles(float(value)))
+    ref = validate_config(copy.deepcopy(base))
+    as_string = copy.deepcopy(base)
+    _set(as_string, path, text)                      # Snakemake's --config: a string
+    from_yaml = copy.deepcopy(base)
+    _set(from_yaml, path, load_yaml(f"x: {text}")["x"])   # a config file
+    for cfg in (as_string, from_yaml):
+        got = validate_config(cfg)
+        assert got == ref, (path, text)
+        assert type(got[path[0]][path[1]]) is type(ref[path[0]][path[1]])
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(n_exc=st.integers(10**10, 10**15), m=st.integers(1, 10**6),
+       episodes=st.integers(1, 10**12))
+def test_oversized_runs_are_refused_before_anything_is_built(n_exc, m, episodes):
+    """Networks far beyond any machine (>= 1e10 E neurons) pass the schema and are refused
+    by the cost estimate, with the memory named, before anything is drawn or built."""
+    import io
+
+    from backends.nest import NestBackend
+    from pipeline.cost import InsufficientMemoryError
+    from pipeline.simulate import check_cost
+
+    c = tiny_config_dict(**{"network.n_exc": n_exc, "inputs.m": max(m, 10),
+                            "protocol.episodes": episodes, "recording.full_weights_at": []})
+    cfg = validate_config(c)
+    with pytest.raises(InsufficientMemoryError) as exc:
+        check_cost(cfg, NestBackend, 1, stream=io.StringIO())
+    assert "GiB of memory" in str(exc.value) and "--no-memory-check" in str(exc.value)
 
 
 def test_checkpointed_run_resumes_after_a_kill_with_identical_results(tmp_path, write_config):

@@ -101,6 +101,24 @@ def test_two_seed_sets_of_one_config_are_consistent(runs, tmp_path):
     assert nu["rate_inh"]["ks_distance"] == pytest.approx(want.statistic, abs=1e-12)
     assert nu["rate_inh"]["p_value"] == pytest.approx(want.pvalue, rel=1e-9)
     assert "NetworkUnit model-to-model tests" in (tmp_path / "validation.md").read_text()
+    assert not v["mixed_code_versions"] and "different code versions" not in r.stderr
+
+
+def test_runs_of_different_code_versions_are_warned_about(runs, tmp_path, capsys):
+    from pipeline.validation import validate
+
+    b = []
+    for s in (3, 4):
+        b.append(tmp_path / f"nest-{s}")
+        shutil.copytree(runs[s], b[-1])
+        prov = json.loads((b[-1] / "provenance.json").read_text())
+        prov["code_version"] = {"source": "package", "commit": None, "dirty": None,
+                                "version": "0.0.1"}
+        (b[-1] / "provenance.json").write_text(json.dumps(prov))
+    v = validate([runs[1], runs[2]], b, None, quiet=True, networkunit=False)
+    err = capsys.readouterr().err
+    assert "warning: validate combines runs from different code versions" in err
+    assert "package 0.0.1" in err and v["mixed_code_versions"]
 
 
 def test_inhibition_halved_is_different_and_names_what_moved(runs, tmp_path):

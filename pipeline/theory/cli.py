@@ -30,7 +30,7 @@ def run_theory(args: argparse.Namespace) -> int:
     from ..io import write_json
     from ..provenance import Provenance
     from . import predict
-    cfg = load_config(args.config)
+    cfg = load_config(args.config, overrides=getattr(args, "set", None) or ())
     prov = Provenance("theory", cfg, config_file=str(args.config))
     pred = predict(cfg)
     pred["config_file"] = str(args.config)
@@ -80,6 +80,8 @@ def add_parsers(subparsers: "argparse._SubParsersAction") -> None:
                     "and rates of an experiment with and without spike-time "
                     "cross-correlations (arXiv 2508.13846).")
     t.add_argument("--config", required=True, help="experiment YAML (config/default.yaml)")
+    t.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
+                   help="override one config key, e.g. --set inputs.f_c=1e-1 (repeat)")
     t.add_argument("--out", required=True, help="JSON file to write")
     t.set_defaults(func=run_theory)
 
