@@ -16,6 +16,13 @@ configfile: "config/default.yaml"
 
 validate(config, "config/schema.yaml")
 
+
+report: "report/workflow.rst"
+
+
+sys.path.insert(0, workflow.basedir)
+from pipeline.resources import request   # noqa: E402  (SLURM requests sized from measured runs)
+
 EXP = config.get("experiment", "default")
 OUT = f"results/{EXP}"
 SEEDS = config["simulation"]["seeds"]
@@ -61,7 +68,7 @@ for _v in sorted(set(SWEEP["theory_values"]) | set(SWEEP["simulation_values"])):
         PREFIX_SEEDS[_prefix] = SWEEP["seeds"]
     SWEEP_THEORY.append(f"{_v}={_prefix}/theory.json")
     if _v in SWEEP["simulation_values"] or _main:
-        SWEEP_SIM += [f"{_v}={_prefix}/{b}/capacity/capacity.json" for b in SPIKING[:1]]
+        SWEEP_SIM += [f"{_v}={_prefix}/{b}/capacity/capacity.json" for b in SPIKING]
 
 
 # Cross-backend validation (DESIGN section 8): each comparison validates the runs of side
@@ -126,8 +133,7 @@ rule validate:
         alpha=config["validation"]["alpha"],
     threads: 1
     resources:
-        mem_mb=3000,
-        runtime=20,
+        **request("validate", config),
     shell:
         "{params.py} validate --a {params.a} --b {params.b} --name {wildcards.name} "
         "--alpha {params.alpha} --out {params.out} > {log} 2>&1"
@@ -150,10 +156,9 @@ rule simulate:
     params:
         py=PY,
         out=lambda w: f"{w.prefix}/{w.backend}/seed-{w.seed}",
-    threads: config["simulation"]["threads"]
+    threads: config["simulation"]["threads"]      # NEST threads = the cores SLURM grants
     resources:
-        mem_mb=lambda w: 2000 + config["network"]["n_exc"] * config["inputs"]["m"] // 100,
-        runtime=lambda w: 30 + config["protocol"]["episodes"] * config["network"]["n_exc"] // 1000,
+        **request("simulate", config),
     shell:
         "{params.py} simulate --config {input.config} --backend {wildcards.backend} "
         "--seed {wildcards.seed} --out {params.out} > {log} 2>&1"
@@ -174,8 +179,7 @@ rule map_spinnaker:
         out=lambda w: f"{w.prefix}/spinnaker/seed-{w.seed}",
     threads: 1
     resources:
-        mem_mb=lambda w: 1000 + config["network"]["n_exc"] * config["inputs"]["m"] // 1000,
-        runtime=30,
+        **request("map-spinnaker", config),
     shell:
         "{params.py} simulate --config {input.config} --backend spinnaker "
         "--seed {wildcards.seed} --out {params.out} > {log} 2>&1"
@@ -188,7 +192,9 @@ rule analyze:
         "{prefix}/{backend}/seed-{seed}/provenance.json",
     output:
         json="{prefix}/{backend}/seed-{seed}/analysis/analysis.json",
-        ccg="{prefix}/{backend}/seed-{seed}/analysis/ccg.png",
+        ccg=report("{prefix}/{backend}/seed-{seed}/analysis/ccg.png", caption="report/ccg.rst",
+                   category="Cross-correlograms", subcategory="{prefix}",
+                   labels={"backend": "{backend}", "seed": "{seed}"}),
     log:
         "{prefix}/logs/analyze-{backend}-seed-{seed}.log",
     params:
@@ -197,8 +203,7 @@ rule analyze:
         out=lambda w: f"{w.prefix}/{w.backend}/seed-{w.seed}/analysis",
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=20,
+        **request("analyze", config),
     shell:
         "{params.py} analyze --run {params.run} --out {params.out} > {log} 2>&1"
 
@@ -216,8 +221,7 @@ rule theory:
         py=PY,
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **request("theory", config),
     shell:
         "{params.py} theory --config {input.config} --out {output} > {log} 2>&1"
 
@@ -230,8 +234,12 @@ rule capacity:
                               prefix=w.prefix, backend=w.backend, seed=PREFIX_SEEDS[w.prefix]),
         theory="{prefix}/theory.json",
     output:
-        json="{prefix}/{backend}/capacity/capacity.json",
-        png="{prefix}/{backend}/capacity/forgetting_curve.png",
+        json=report("{prefix}/{backend}/capacity/capacity.json", caption="report/capacity.rst",
+                    category="Memory capacity", subcategory="{prefix}",
+                    labels={"backend": "{backend}", "file": "capacity.json"}),
+        png=report("{prefix}/{backend}/capacity/forgetting_curve.png",
+                   caption="report/forgetting_curve.rst", category="Memory capacity",
+                   subcategory="{prefix}", labels={"backend": "{backend}", "file": "forgetting curve"}),
     log:
         "{prefix}/logs/capacity-{backend}.log",
     params:
@@ -240,8 +248,7 @@ rule capacity:
         out=lambda w: f"{w.prefix}/{w.backend}/capacity",
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        **request("capacity", config),
     shell:
         "{params.py} capacity {params.runs} --theory {input.theory} --out {params.out} > {log} 2>&1"
 
@@ -253,8 +260,10 @@ rule sweep:
         theory=[p.split("=", 1)[1] for p in SWEEP_THEORY],
         sim=[p.split("=", 1)[1] for p in SWEEP_SIM],
     output:
-        csv=f"{OUT}/sweep/sweep.csv",
-        png=f"{OUT}/sweep/sweep.png",
+        csv=report(f"{OUT}/sweep/sweep.csv", caption="report/sweep_table.rst",
+                   category="Sweep", labels={"file": "table"}),
+        png=report(f"{OUT}/sweep/sweep.png", caption="report/sweep_figure.rst",
+                   category="Sweep", labels={"file": "figure"}),
     log:
         f"{OUT}/logs/sweep.log",
     params:
@@ -264,8 +273,7 @@ rule sweep:
         key=SWEEP_KEY,
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **request("sweep", config),
     shell:
         "{params.py} sweep --parameter {params.key} {params.args} --out {params.out} > {log} 2>&1"
 
@@ -283,7 +291,8 @@ rule report:
         validation=expand(f"{OUT}/validation/{{name}}/validation.json", name=list(VAL_RUNS)),
     output:
         md=f"{OUT}/report.md",
-        html=f"{OUT}/report.html",
+        html=report(f"{OUT}/report.html", caption="report/report_page.rst",
+                    category="Report page", labels={"file": "report.html"}),
     log:
         f"{OUT}/logs/report.log",
     params:
@@ -295,8 +304,7 @@ rule report:
         validation=lambda w, input: " ".join(f"--validation {p}" for p in input.validation),
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **request("report", config),
     shell:
         "{params.py} report --experiment {params.experiment} --theory {input.theory} {params.capacity} "
         "{params.analysis} {params.mapping} {params.validation} --sweep {input.sweep} "

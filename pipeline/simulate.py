@@ -14,7 +14,7 @@ import numpy as np
 
 from . import model, protocol
 from .io import write_csv, write_json, write_npz, write_spikes_nix
-from .provenance import Provenance
+from .provenance import Provenance, granted_cores, slurm_job
 from .stdp_bookkeeping import PreTrace
 
 RUN_FILES = ("spikes.nix", "weights.npz", "episodes.csv", "translation.json", "provenance.json")
@@ -105,6 +105,27 @@ def segments(episodes: int, every: int) -> list[tuple[int, int]]:
     return [(a, min(a + every, episodes)) for a in range(0, episodes, every)]
 
 
+def check_granted_cores(cfg: dict, environ: dict[str, str] | None = None) -> int:
+    """Return the NEST threads of this run (``simulation.threads``) after checking that
+    they are exactly the cores SLURM granted the task, when running under SLURM.
+
+    Results depend on the thread count (NEST's random streams), so the step neither
+    oversubscribes nor silently changes it: a mismatch is a ConfigError naming both."""
+    from .config import ConfigError
+
+    threads = int(cfg["simulation"]["threads"])
+    granted = granted_cores(environ)
+    if granted is not None and granted != threads:
+        job = (slurm_job(environ) or {}).get("job_id")
+        raise ConfigError(
+            f"simulation.threads is {threads} but SLURM job {job} was granted {granted} "
+            f"core(s) (SLURM_CPUS_PER_TASK={granted}). NEST runs simulation.threads threads "
+            f"and the results depend on that number: request cpus_per_task = "
+            f"simulation.threads (the Snakefile's simulate rule does), or set "
+            f"simulation.threads: {granted} in the config.")
+    return threads
+
+
 def simulate(cfg: dict, backend_name: str, seed: int, out: Path, stream=sys.stderr) -> dict:
     """Run one experiment and write the run directory ``out``. Returns the provenance.
 
@@ -136,6 +157,7 @@ def simulate(cfg: dict, backend_name: str, seed: int, out: Path, stream=sys.stde
           f"{p.m} inputs, {p.episodes} episodes -> {out}", file=stream, flush=True)
     if getattr(backend, "map_only", False):
         return map_only(backend, cfg, p, conn, pat, seed, out, prov, stream)
+    prov.record["nest_threads"] = check_granted_cores(cfg)
     state = checkpoint.load(out, identity) if every > 0 else None
     if state is not None:
         print(f"[simulate] resuming from the checkpoint after episode {state.next_episode}",
