@@ -11,8 +11,10 @@ import csv
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -31,13 +33,17 @@ VALUES = [0.1, 0.2]            # inputs.f_c: 0.1 is the experiment itself, 0.2 a
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    """A running single-node cluster; stopped by pid afterwards, leaving no process."""
+def cluster():
+    """A running single-node cluster; stopped by pid afterwards, leaving no process.
+
+    Its directory is made with mkdtemp, not pytest's tmp_path: pytest prunes old numbered
+    temporary directories of the same user, which another pytest run could do while the
+    daemons still use theirs."""
     reason = install_packages()
     if reason is not None:
         print(f"SKIPPED test_slurm: {reason}", file=sys.stderr)
         pytest.skip(reason)
-    c = SingleNodeSlurm(tmp_path_factory.mktemp("slurm"))
+    c = SingleNodeSlurm(Path(tempfile.mkdtemp(prefix="stdp-capacity-slurm-")))
     t0 = time.monotonic()
     try:
         c.start()
@@ -48,6 +54,7 @@ def cluster(tmp_path_factory):
         assert not left, f"SLURM daemons still running after stop: {left}"
         stray = processes_mentioning(str(c.root))
         assert not stray, f"processes left behind: {stray}"
+        shutil.rmtree(c.root, ignore_errors=True)
 
 
 def processes_mentioning(text: str) -> list[str]:
@@ -126,7 +133,8 @@ def test_workflow_through_slurm(cluster, tmp_path, write_config):
     assert sorted(rows) == VALUES
     for v in VALUES:
         row = rows[v]
-        assert float(row["capacity_theory_full"]) > 0 and float(row["capacity_theory_rate_only"]) > 0
+        # 4 episodes: a theory may give capacity 0 (forgotten within one episode)
+        assert float(row["capacity_theory_full"]) >= 0 and float(row["capacity_theory_rate_only"]) >= 0
         for b in BACKENDS:
             assert int(row[f"n_seeds_{b}"]) == len(SEEDS)
             assert float(row[f"ci95_low_{b}"]) <= float(row[f"capacity_simulation_{b}"]) \
