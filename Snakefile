@@ -6,7 +6,7 @@ import os
 import sys
 
 import yaml
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version, update_config, validate
 
 min_version("9.0")
 
@@ -14,6 +14,22 @@ min_version("9.0")
 configfile: "config/default.yaml"
 
 
+def typed(value):
+    """Snakemake reads nested `--config` values with YAML's BaseLoader, as strings; read
+    them as YAML, so `--config simulation='{seeds: [1, 2]}'` gives integers."""
+    if isinstance(value, dict):
+        return {k: typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [typed(v) for v in value]
+    if isinstance(value, str):
+        try:
+            return yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+    return value
+
+
+update_config(config, typed(dict(workflow.config_settings.config)))
 validate(config, "config/schema.yaml")
 
 
