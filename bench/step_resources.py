@@ -17,6 +17,7 @@ build, over the episodes (the step logs its build time); scale from that.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import subprocess
 import sys
@@ -104,10 +105,15 @@ def main() -> dict:
         for step in args.steps:
             for i, cmd in enumerate(cmds[step]):
                 m = timed(cmd, d / f"{step}-{i}.log")
-                if step.startswith("simulate") and (d / "nest").exists():
+                if step.startswith("simulate"):
                     prov = Path(cmd[-1]) / "provenance.json"
                     if prov.exists():
                         m["build_s"] = json.loads(prov.read_text()).get("timings", {}).get("build_s")
+                        with open(Path(cmd[-1]) / "episodes.csv") as fh:
+                            eps = list(csv.DictReader(fh))
+                        # per-episode cost as the step logs it: simulation + weight I/O [s]
+                        m["episode_s"] = round(sum(float(e["wall_sim_s"]) + float(e["wall_io_s"])
+                                                   for e in eps) / len(eps), 3)
                 out["steps"].setdefault(step, []).append(m)
                 print(f"{step} [{i}]: {m}", flush=True)
     name = f"step_resources-{cfg['experiment']}-{episodes}ep.json"
