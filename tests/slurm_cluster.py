@@ -18,6 +18,7 @@ Facts this relies on (slurm-wlm 22.05.8, munge 0.5.15 on Debian 12, run as root)
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -48,7 +49,7 @@ def install_packages(timeout_s: float = 600) -> str | None:
         return "no apt-get: cannot install slurmctld slurmd slurm-client munge"
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     for cmd in (["apt-get", "update", "-qq"],
-                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *PACKAGES]):
+                ["apt-get", "install", "-y", "-qq", *PACKAGES]):
         try:
             r = subprocess.run(["timeout", "-k", "10", str(int(timeout_s)), *cmd], env=env,
                                capture_output=True, text=True)
@@ -151,7 +152,13 @@ class SingleNodeSlurm:
         raise RuntimeError(f"{name} wrote no pid file {pidfile}{self.log_tail(name)}")
 
     def start(self, timeout_s: float = 60) -> None:
-        """Start munged, slurmctld and slurmd; return when ``sinfo`` shows the node idle."""
+        """Start munged, slurmctld and slurmd; return when ``sinfo`` shows the node idle.
+
+        This process becomes a child subreaper (Linux prctl), so the daemons, which fork
+        away from it, stay its descendants and ``stop`` can reap them: an init that does
+        not reap (a container's shell) would otherwise keep them as zombies."""
+        PR_SET_CHILD_SUBREAPER = 36
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         self.write_config()
         m = self.root / "munge"
         self._daemon("munged", ["munged", "--force", f"--socket={m}/munge.socket",
@@ -209,7 +216,19 @@ class SingleNodeSlurm:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
                 time.sleep(0.5)
+        _reap()
         return [p for p in pids.values() if _alive(p)]
+
+
+def _reap() -> None:
+    """Collect every finished child (the daemons, reparented here by the subreaper)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
 
 
 def _alive(pid: int) -> bool:
