@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run test test-slow lint bench clean-results
+.PHONY: run test test-slow test-slurm lint bench clean-results
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ test: $(STAMP)                ## the test suite (fast tier; what CI runs)
 
 test-slow: $(STAMP)           ## the slow, paper-scale checks (not in CI)
 	$(BIN)/python -m pytest -m slow $(ARGS)
+
+$(VENV)/.installed-hpc: $(STAMP)   # the [hpc] extra: snakemake-executor-plugin-slurm
+	$(BIN)/python -m pip install --quiet -e ".[test,hpc]"
+	touch $@
+
+test-slurm: $(VENV)/.installed-hpc   ## the workflow through a real single-node SLURM (root; installs slurm-wlm with apt)
+	$(BIN)/python -m pytest -m slurm -s $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint

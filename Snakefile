@@ -7,13 +7,30 @@ import sys
 
 import yaml
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version, update_config, validate
 
 min_version("9.0")
 
 
 configfile: "config/default.yaml"
 
+
+def typed(value):
+    """Snakemake reads nested `--config` values with YAML's BaseLoader, as strings; read
+    them as YAML, so `--config simulation='{seeds: [1, 2]}'` gives integers."""
+    if isinstance(value, dict):
+        return {k: typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [typed(v) for v in value]
+    if isinstance(value, str):
+        try:
+            return yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+    return value
+
+
+update_config(config, typed(dict(workflow.config_settings.config)))
 
 # Our check first: it reads numbers that arrive as text (Snakemake's --config hands nested
 # values over as strings, YAML 1.1 reads 1e-3 as a string), refuses NaN and infinity and the
@@ -28,6 +45,13 @@ except ConfigError as _err:
 config.clear()
 config.update(_checked)
 validate(config, "config/schema.yaml")
+
+
+report: "report/workflow.rst"
+
+
+sys.path.insert(0, workflow.basedir)
+from pipeline.resources import request   # noqa: E402  (SLURM requests sized from measured runs)
 
 EXP = config.get("experiment", "default")
 OUT = f"results/{EXP}"
@@ -74,7 +98,7 @@ for _v in sorted(set(SWEEP["theory_values"]) | set(SWEEP["simulation_values"])):
         PREFIX_SEEDS[_prefix] = SWEEP["seeds"]
     SWEEP_THEORY.append(f"{_v}={_prefix}/theory.json")
     if _v in SWEEP["simulation_values"] or _main:
-        SWEEP_SIM += [f"{_v}={_prefix}/{b}/capacity/capacity.json" for b in SPIKING[:1]]
+        SWEEP_SIM += [f"{_v}={_prefix}/{b}/capacity/capacity.json" for b in SPIKING]
 
 
 # Cross-backend validation (DESIGN section 8): each comparison validates the runs of side
@@ -139,8 +163,7 @@ rule validate:
         alpha=config["validation"]["alpha"],
     threads: 1
     resources:
-        mem_mb=3000,
-        runtime=20,
+        **request("validate", config),
     shell:
         "{params.py} validate --a {params.a} --b {params.b} --name {wildcards.name} "
         "--alpha {params.alpha} --out {params.out} > {log} 2>&1"
@@ -163,10 +186,9 @@ rule simulate:
     params:
         py=PY,
         out=lambda w: f"{w.prefix}/{w.backend}/seed-{w.seed}",
-    threads: config["simulation"]["threads"]
+    threads: config["simulation"]["threads"]      # NEST threads = the cores SLURM grants
     resources:
-        mem_mb=lambda w: 2000 + config["network"]["n_exc"] * config["inputs"]["m"] // 100,
-        runtime=lambda w: 30 + config["protocol"]["episodes"] * config["network"]["n_exc"] // 1000,
+        **request("simulate", config),
     shell:
         "{params.py} simulate --config {input.config} --backend {wildcards.backend} "
         "--seed {wildcards.seed} --out {params.out} > {log} 2>&1"
@@ -187,8 +209,7 @@ rule map_spinnaker:
         out=lambda w: f"{w.prefix}/spinnaker/seed-{w.seed}",
     threads: 1
     resources:
-        mem_mb=lambda w: 1000 + config["network"]["n_exc"] * config["inputs"]["m"] // 1000,
-        runtime=30,
+        **request("map-spinnaker", config),
     shell:
         "{params.py} simulate --config {input.config} --backend spinnaker "
         "--seed {wildcards.seed} --out {params.out} > {log} 2>&1"
@@ -201,7 +222,9 @@ rule analyze:
         "{prefix}/{backend}/seed-{seed}/provenance.json",
     output:
         json="{prefix}/{backend}/seed-{seed}/analysis/analysis.json",
-        ccg="{prefix}/{backend}/seed-{seed}/analysis/ccg.png",
+        ccg=report("{prefix}/{backend}/seed-{seed}/analysis/ccg.png", caption="report/ccg.rst",
+                   category="Cross-correlograms", subcategory="{prefix}",
+                   labels={"backend": "{backend}", "seed": "{seed}"}),
     log:
         "{prefix}/logs/analyze-{backend}-seed-{seed}.log",
     params:
@@ -210,8 +233,7 @@ rule analyze:
         out=lambda w: f"{w.prefix}/{w.backend}/seed-{w.seed}/analysis",
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=20,
+        **request("analyze", config),
     shell:
         "{params.py} analyze --run {params.run} --out {params.out} > {log} 2>&1"
 
@@ -229,8 +251,7 @@ rule theory:
         py=PY,
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **request("theory", config),
     shell:
         "{params.py} theory --config {input.config} --out {output} > {log} 2>&1"
 
@@ -243,8 +264,12 @@ rule capacity:
                               prefix=w.prefix, backend=w.backend, seed=PREFIX_SEEDS[w.prefix]),
         theory="{prefix}/theory.json",
     output:
-        json="{prefix}/{backend}/capacity/capacity.json",
-        png="{prefix}/{backend}/capacity/forgetting_curve.png",
+        json=report("{prefix}/{backend}/capacity/capacity.json", caption="report/capacity.rst",
+                    category="Memory capacity", subcategory="{prefix}",
+                    labels={"backend": "{backend}", "file": "capacity.json"}),
+        png=report("{prefix}/{backend}/capacity/forgetting_curve.png",
+                   caption="report/forgetting_curve.rst", category="Memory capacity",
+                   subcategory="{prefix}", labels={"backend": "{backend}", "file": "forgetting curve"}),
     log:
         "{prefix}/logs/capacity-{backend}.log",
     params:
@@ -253,8 +278,7 @@ rule capacity:
         out=lambda w: f"{w.prefix}/{w.backend}/capacity",
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        **request("capacity", config),
     shell:
         "{params.py} capacity {params.runs} --theory {input.theory} --out {params.out} > {log} 2>&1"
 
@@ -266,8 +290,10 @@ rule sweep:
         theory=[p.split("=", 1)[1] for p in SWEEP_THEORY],
         sim=[p.split("=", 1)[1] for p in SWEEP_SIM],
     output:
-        csv=f"{OUT}/sweep/sweep.csv",
-        png=f"{OUT}/sweep/sweep.png",
+        csv=report(f"{OUT}/sweep/sweep.csv", caption="report/sweep_table.rst",
+                   category="Sweep", labels={"file": "table"}),
+        png=report(f"{OUT}/sweep/sweep.png", caption="report/sweep_figure.rst",
+                   category="Sweep", labels={"file": "figure"}),
     log:
         f"{OUT}/logs/sweep.log",
     params:
@@ -277,8 +303,7 @@ rule sweep:
         key=SWEEP_KEY,
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **request("sweep", config),
     shell:
         "{params.py} sweep --parameter {params.key} {params.args} --out {params.out} > {log} 2>&1"
 
@@ -296,7 +321,8 @@ rule report:
         validation=expand(f"{OUT}/validation/{{name}}/validation.json", name=list(VAL_RUNS)),
     output:
         md=f"{OUT}/report.md",
-        html=f"{OUT}/report.html",
+        html=report(f"{OUT}/report.html", caption="report/report_page.rst",
+                    category="Report page", labels={"file": "report.html"}),
     log:
         f"{OUT}/logs/report.log",
     params:
@@ -308,8 +334,7 @@ rule report:
         validation=lambda w, input: " ".join(f"--validation {p}" for p in input.validation),
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **request("report", config),
     shell:
         "{params.py} report --experiment {params.experiment} --theory {input.theory} {params.capacity} "
         "{params.analysis} {params.mapping} {params.validation} --sweep {input.sweep} "

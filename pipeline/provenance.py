@@ -4,7 +4,9 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import json
+import os
 import platform
+import resource
 import socket
 import subprocess
 import sys
@@ -86,6 +88,45 @@ def warn_mixed_code_versions(runs: list[tuple[Any, dict]], step: str,
     return True
 
 
+# What a SLURM job says about itself (sbatch/srun environment), recorded when present.
+SLURM_VARIABLES = ("SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURM_JOB_NAME",
+                   "SLURM_JOB_PARTITION", "SLURM_CLUSTER_NAME", "SLURMD_NODENAME",
+                   "SLURM_JOB_NODELIST", "SLURM_CPUS_PER_TASK", "SLURM_CPUS_ON_NODE",
+                   "SLURM_MEM_PER_NODE", "SLURM_MEM_PER_CPU", "SLURM_STEP_ID")
+
+
+def slurm_job(environ: dict[str, str] | None = None) -> dict[str, str] | None:
+    """Return the SLURM job this process runs in (the SLURM_* variables of
+    ``SLURM_VARIABLES`` that are set, keys lower-cased without the prefix), or None
+    outside SLURM. ``cpus_per_task`` is the number of cores SLURM granted the task;
+    ``mem_per_node`` is in MB."""
+    env = os.environ if environ is None else environ
+    if not env.get("SLURM_JOB_ID"):
+        return None
+    out = {}
+    for var in SLURM_VARIABLES:
+        if env.get(var):
+            key = var.split("_", 1)[1].lower() if var.startswith("SLURM_") else "nodename"
+            out[key] = env[var]
+    return out
+
+
+def granted_cores(environ: dict[str, str] | None = None) -> int | None:
+    """Return the cores SLURM granted this task (SLURM_CPUS_PER_TASK), or None outside
+    SLURM or when the job did not ask for cores per task."""
+    env = os.environ if environ is None else environ
+    value = env.get("SLURM_CPUS_PER_TASK") if env.get("SLURM_JOB_ID") else None
+    return int(value) if value and value.isdigit() else None
+
+
+def peak_rss_mb() -> float:
+    """Return the peak resident memory of this process and its finished children [MB]
+    (getrusage ru_maxrss, kB on Linux)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, children) / 1024, 1)
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -95,7 +136,9 @@ class Provenance:
 
     ``finish()`` returns the record as a JSON-ready dict: config hash, seed, backend,
     translation report, the project's code version (git commit and dirty flag, or package
-    version), package versions, host, start and end time (UTC), wall time [s].
+    version), package versions, host, start and end time (UTC), wall time [s], peak
+    resident memory [MB], and under SLURM the job (``slurm``: job id, node, granted cores,
+    ...; see ``slurm_job``).
     """
 
     def __init__(self, step: str, cfg: dict | None = None, **fields: Any) -> None:
@@ -111,6 +154,9 @@ class Provenance:
             "packages": package_versions(),
             "start_time": _now(),
         }
+        job = slurm_job()
+        if job is not None:
+            self.record["slurm"] = job
         self.record.update(fields)
 
     def finish(self, **fields: Any) -> dict[str, Any]:
@@ -118,4 +164,5 @@ class Provenance:
         self.record.update(fields)
         self.record["end_time"] = _now()
         self.record["wall_time_s"] = round(time.perf_counter() - self._t0, 3)
+        self.record["peak_rss_mb"] = peak_rss_mb()
         return self.record

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import model, protocol
 from .io import write_csv, write_json, write_npz, write_spikes_nix
-from .provenance import Provenance
+from .provenance import Provenance, granted_cores, slurm_job
 from .stdp_bookkeeping import PreTrace
 
 RUN_FILES = ("spikes.nix", "weights.npz", "episodes.csv", "translation.json", "provenance.json")
@@ -105,6 +105,25 @@ def segments(episodes: int, every: int) -> list[tuple[int, int]]:
     if every <= 0:
         return [(0, episodes)]
     return [(a, min(a + every, episodes)) for a in range(0, episodes, every)]
+
+
+def check_granted_cores(cfg: dict, environ: dict[str, str] | None = None,
+                        stream=sys.stderr) -> int:
+    """Return the NEST threads of this run (``simulation.threads`` of the config to run
+    with, already capped to the usable cores by ``resolve_threads``), warning under SLURM
+    when the job was granted more cores than that: they stay idle, since results depend
+    on the thread count and the step never changes it upwards. The Snakefile's simulate
+    rule requests cpus_per_task = simulation.threads, so the two agree."""
+    threads = int(cfg["simulation"]["threads"])
+    granted = granted_cores(environ)
+    if granted is not None and granted > threads:
+        job = (slurm_job(environ) or {}).get("job_id")
+        print(f"[simulate] warning: SLURM job {job} was granted {granted} cores "
+              f"(SLURM_CPUS_PER_TASK={granted}) but simulation.threads is {threads}: NEST "
+              f"runs {threads} thread{'s' if threads > 1 else ''} (the results depend on "
+              f"that number) and {granted - threads} core(s) stay idle; set "
+              f"simulation.threads: {granted} to use them", file=stream, flush=True)
+    return threads
 
 
 def check_seed(seed: int) -> int:
@@ -248,6 +267,7 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
           f"{p.m} inputs, {p.episodes} episodes -> {out}", file=stream, flush=True)
     if getattr(backend, "map_only", False):
         return map_only(backend, cfg, p, conn, pat, seed, out, prov, stream)
+    prov.record["nest_threads"] = check_granted_cores(run_cfg, stream=stream)
     state = checkpoint.load(out, identity) if every > 0 else None
     if state is not None:
         print(f"[simulate] resuming from the checkpoint after episode {state.next_episode}",

@@ -1,7 +1,10 @@
-"""The ``sweep`` step: capacity against one config parameter (e.g. the coding level f_c)
-for both theories and, on a reduced grid, for simulation.
+"""The ``sweep`` step: the aggregate of a sweep. Capacity against one config parameter
+(e.g. the coding level f_c) for both theories on every value and, on the simulated values,
+for every spiking backend with its 95% interval over seeds.
 
-Writes ``sweep.csv`` and ``sweep.png/.svg``.
+Writes ``sweep.csv`` (one row per value; per backend the columns
+``capacity_simulation_<backend>``, ``ci95_low_<backend>``, ``ci95_high_<backend>``,
+``n_seeds_<backend>``, ``simulation_lower_bound_<backend>``) and ``sweep.png/.svg``.
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ def sweep_step(points: list[tuple[float, Path, list[Path]]], key: str, out: Path
             lo, hi = cs["ci95"] or (None, None)
             row[f"ci95_low_{backend}"], row[f"ci95_high_{backend}"] = lo, hi
             row[f"simulation_lower_bound_{backend}"] = cs["lower_bound"]
+            row[f"n_seeds_{backend}"] = cs["n_seeds"]
         rows.append(row)
     fields = sorted({k for r in rows for k in r}, key=lambda k: (k != key, k))
     out.mkdir(parents=True, exist_ok=True)
@@ -58,9 +62,11 @@ def _plot(rows: list[dict], key: str, stem: Path) -> None:
         ax.plot(x[~crossed], y[~crossed], "^", color=color, ms=8, mfc="none")
     sims = sorted({k[len("capacity_simulation_"):] for r in rows for k in r
                    if k.startswith("capacity_simulation_")})
+    span = float(np.ptp(x)) if len(x) > 1 else 1.0
     for i, b in enumerate(sims):
         pts = [r for r in rows if f"capacity_simulation_{b}" in r]
-        xs = np.array([r[key] for r in pts])
+        # backends side by side around each value (0.8% of the axis apart), not on top
+        xs = np.array([r[key] for r in pts], float) + (i - (len(sims) - 1) / 2) * 0.008 * span
         ys = np.array([r[f"capacity_simulation_{b}"] for r in pts], float)
         lo = np.array([r[f"ci95_low_{b}"] if r[f"ci95_low_{b}"] is not None else y
                        for r, y in zip(pts, ys)], float)
