@@ -157,7 +157,7 @@ def run_sessions(backend, p: model.Params, conn: model.Connectivity, pat: model.
         for j in sorted(snapshots):
             if j != first:
                 backend.write_weights(rows, snapshots[j])
-            w_before = backend.read_weights(rows)
+            w_before = backend.plastic_weights_flat()
             t0 = backend.now()
             slot = settings.t_gap + settings.t_recall
             ks = tested_memories(j, settings.age_step)
@@ -185,7 +185,7 @@ def run_sessions(backend, p: model.Params, conn: model.Connectivity, pat: model.
             for pop, (i_, t_) in got.items():
                 keep = np.isin(i_, sample[pop]) if pop in sample else np.ones(len(i_), bool)
                 spikes[pop].append((i_[keep], t_[keep] + t_offset))
-            max_dw = max(max_dw, float(np.max(np.abs(backend.read_weights(rows) - w_before))))
+            max_dw = max(max_dw, float(np.max(np.abs(backend.plastic_weights_flat() - w_before))))
         t_end = t_offset + backend.now()
     finally:
         backend.end()
