@@ -201,8 +201,7 @@ def spiking_summary(runs: list[Run], threshold: float, th: dict | None) -> dict:
                              "band_over": "seeds" if len(runs) >= 2 else "none (one seed)",
                              "per_seed": {str(r.seed): _list(r.spiking["curve"]) for r in runs}},
         "samples_per_age": [int(x) for x in runs[0].spiking["samples_per_age"]],
-        "samples_per_age_note": "recall samples of each age per seed (sessions after episodes "
-                                f"{runs[0].spiking['points']}); times {len(runs)} seeds",
+        "sessions_after_episodes": runs[0].spiking["points"],
         "t_recall_ms": runs[0].spiking["t_recall_ms"],
         "rates_hz": {k: _list(v) for k, v in rates.items()},
         "wall_recall_s": [float(x) for x in rec],

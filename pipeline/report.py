@@ -70,8 +70,8 @@ def build_report(experiment: str, theory: Path, capacities: list[Path], analyses
         png = base / "forgetting_curves_backends.png"
         comparison_figure(caps, th, png.with_suffix(""))
         lines += [f"![backends]({_rel(png, base)})", "",
-                  "*Forgetting curves of every simulated backend (bands: 95% intervals), with "
-                  "both theories. nest-spinnaker is NEST run under SpiNNaker's constraints "
+                  "*Forgetting curves of every simulated backend (bands: 95% intervals; dotted "
+                  "with markers: spiking recall), with both theories. nest-spinnaker is NEST run under SpiNNaker's constraints "
                   "(1 ms step, fixed-point weights, substituted STDP rule): an emulation, not "
                   "SpiNNaker.*", ""]
     for p, c in caps:
@@ -80,7 +80,9 @@ def build_report(experiment: str, theory: Path, capacities: list[Path], analyses
                   f"*Recall accuracy against the age of a memory ({', '.join(c['backend'])}); "
                   f"band: 95% interval over {c['forgetting_curve']['band_over']}; dashed: "
                   f"theory with and without cross-correlations; dotted: threshold "
-                  f"{c['threshold']}; dash-dotted: chance.*", ""]
+                  f"{c['threshold']}; dash-dotted: chance"
+                  + ("; orange: spiking recall, simulated (markers, band over seeds) and "
+                     "predicted (dashed)" if c.get("spiking") else "") + ".*", ""]
         if c.get("spiking"):
             lines += spiking_section(Path(p), c, base)
     if sweep is not None:
@@ -162,8 +164,9 @@ def spiking_section(cap_path: Path, c: dict, base: Path) -> list[str]:
             f"{sp['t_recall_ms']:g} ms without supervision and with plasticity off; the f_s*N_E "
             f"E neurons with the most spikes are recalled (ties drawn at random, the expectation "
             f"is reported). Ages {ages[0]} to {ages[-1]} in steps of "
-            f"{ages[1] - ages[0] if len(ages) > 1 else 1} are tested, {max(n)} sample(s) per "
-            f"age and seed ({sp['samples_per_age_note']}). Capacity "
+            f"{ages[1] - ages[0] if len(ages) > 1 else 1} are tested in sessions after episodes "
+            f"{sp['sessions_after_episodes']}: up to {max(n)} sample(s) per age and seed, "
+            f"{len(sp['wall_recall_s'])} seed(s). Capacity "
             f"{_fmt_cap(sp['capacity_simulation'])}.{pred} Recall took "
             f"{100 * sp['wall_recall_over_training']:.1f}% of the training's wall time "
             f"({', '.join(f'{x:.0f}' for x in sp['wall_recall_s'])} s against "
@@ -225,6 +228,11 @@ def comparison_figure(caps: list, th: dict, stem: Path) -> None:
         ax.plot(fc["age"], f(fc["accuracy"]), color=f"C{i}", label=name)
         ax.fill_between(fc["age"], f(fc["ci95_low"]), f(fc["ci95_high"]), color=f"C{i}",
                         alpha=0.2, lw=0)
+        if c.get("spiking"):
+            sa = f(c["spiking"]["forgetting_curve"]["accuracy"])
+            ok = np.isfinite(sa)
+            ax.plot(np.asarray(fc["age"])[ok], sa[ok], "o:", ms=3, color=f"C{i}",
+                    label=f"{name}, spiking recall")
     for key, color, name in (("accuracy_full", "C3", "theory, with cross-correlations"),
                              ("accuracy_rate_only", "C2", "theory, rate only")):
         a = np.asarray(th[key], float)
