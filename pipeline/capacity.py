@@ -255,6 +255,11 @@ def plot_forgetting_curve(result: dict, stem: Path) -> None:
                 label=f"spiking recall ({sp['t_recall_ms']:g} ms per cue)")
         if np.any(np.isfinite(slo)):
             ax.fill_between(age[ok], slo[ok], shi[ok], color="C1", alpha=0.2, lw=0)
+        sc = sp["capacity_simulation"]
+        ax.axvline(sc["mean"], color="C1", lw=0.8)
+        ax.text(sc["mean"], 0.90, f" spiking: {'>= ' if sc['lower_bound'] else ''}"
+                f"{sc['mean']:.1f}", va="top", fontsize=8, color="C1",
+                transform=ax.get_xaxis_transform())
         if "theory_accuracy_full" in sp:
             a = np.asarray(sp["theory_accuracy_full"], float)
             ax.plot(np.arange(len(a)), a, color="C1", ls="--", lw=1.2,
