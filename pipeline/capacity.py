@@ -5,6 +5,7 @@ Writes ``capacity.json``, ``forgetting_curve.csv`` and ``forgetting_curve.png/.s
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,8 +191,10 @@ def spiking_summary(runs: list[Run], threshold: float, th: dict | None) -> dict:
     else:
         mean, lo, hi = curves[0], np.full(curves.shape[1], np.nan), np.full(curves.shape[1], np.nan)
     caps = [capacity_from_curve(c, threshold) for c in curves]
-    rates = {k: np.nanmean([r.spiking["rates"][k] for r in runs], axis=0)
-             for k in ("target", "non_target")}
+    with warnings.catch_warnings():      # ages without a sample stay NaN, silently
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rates = {k: np.nanmean([r.spiking["rates"][k] for r in runs], axis=0)
+                 for k in ("target", "non_target")}
     rec = [r.spiking["timings"].get("recall_s", np.nan) for r in runs]
     trn = [r.spiking["timings"].get("training_s", np.nan) for r in runs]
     out = {
