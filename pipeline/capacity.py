@@ -187,7 +187,9 @@ def spiking_summary(runs: list[Run], threshold: float, th: dict | None) -> dict:
     when ``th`` (a theory JSON with the spiking keys) is given."""
     curves = np.array([r.spiking["curve"] for r in runs])
     if len(runs) >= 2:
-        mean, lo, hi = mean_and_band(curves)
+        with warnings.catch_warnings():  # untested ages are NaN in every seed
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean, lo, hi = mean_and_band(curves)
     else:
         mean, lo, hi = curves[0], np.full(curves.shape[1], np.nan), np.full(curves.shape[1], np.nan)
     caps = [capacity_from_curve(c, threshold) for c in curves]
