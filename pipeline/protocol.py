@@ -177,7 +177,8 @@ def run_episodes(backend, p: model.Params, pat: model.Patterns, seed: int, state
                  snapshots: dict | None = None) -> None:
     """Train episodes state.next_episode .. stop-1 on a backend built with the weights
     ``state.w``, updating ``state`` in place. After every episode j in ``snapshot_at`` a
-    copy of the host weights [mV] is put in ``snapshots[j]`` (for the spiking recall). ``state.results`` holds (weights in theta):
+    copy of the host weights [mV] is put in ``snapshots[j]`` (for the spiking recall).
+    ``state.results`` holds (weights in theta):
     ``class_mean``/``class_var`` (P, 4) after homeostasis, ``class_mean_before`` (P, 4)
     before it, ``class_mean_start`` (P, 4) at the start of the episode, ``cue_sums``
     (len(ref), P, N_E) summed cue weights of every reference memory after every episode

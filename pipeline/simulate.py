@@ -2,7 +2,9 @@
 
 Writes ``spikes.nix`` (neo), ``weights.npz``, ``episodes.csv``, ``translation.json`` and
 ``provenance.json`` into the run directory, each atomically; ``provenance.json`` last, so
-its presence marks a finished run.
+its presence marks a finished run. With ``readout.spiking`` the recall sessions of each
+training segment run after it on a simulator of their own (pipeline/recall.py); their
+counts go to weights.npz and their spikes to a 'recall' Segment of spikes.nix.
 """
 from __future__ import annotations
 
