@@ -176,7 +176,6 @@ def predict_spiking(p: TheoryParams, pred: dict[str, Any], t_recall_ms: float) -
         out[f"recall_rates_{name}"] = {"target": sp["rate_target"],
                                        "non_target": sp["rate_non_target"],
                                        "inhibitory": sp["rate_inhibitory"]}
-    out.setdefault("notes", [])
     out["spiking_assumptions"] = (
         "spiking recall predicted from the memory trace's summed-cue-weight moments through "
         "the Siegert rate at the self-consistent recall operating point (no supervision, "
