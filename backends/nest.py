@@ -184,6 +184,11 @@ class NestBackend:
             out[i, targets] = conns.get("weight")
         return out
 
+    def plastic_weights_flat(self) -> np.ndarray:
+        """Return every plastic weight [mV] in NEST's connection order (one call; for
+        checking that nothing changed, not for indexing)."""
+        return np.asarray(self.net.plastic.nest_connections.get("weight"), dtype=float)
+
     def write_weights(self, rows: np.ndarray, values: np.ndarray) -> None:
         """Set the plastic weights [mV] of the input rows ``rows`` to ``values`` (len, N_E)."""
         for i, m in enumerate(rows):

@@ -5,6 +5,7 @@ Writes ``capacity.json``, ``forgetting_curve.csv`` and ``forgetting_curve.png/.s
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from scipy import stats
 from .io import ResultFileError, read_json, read_npz, save_figure, write_csv, write_json
 from .provenance import Provenance, warn_mixed_code_versions
 from .readout import capacity_from_curve, forgetting_curves
+from .recall import recall_rates, samples_per_age, spiking_curve
 
 
 @dataclass
@@ -25,6 +27,7 @@ class Run:
     curves: np.ndarray       # (n_ref, P), accuracy by age
     threshold: float
     f_s: float
+    spiking: dict | None = None   # spiking recall: curve, rates by age, samples per age
 
     @property
     def seed(self) -> int:
@@ -49,9 +52,20 @@ def load_run(path: Path) -> Run:
     w = read_npz(path / "weights.npz", required=("cue_sums", "targets", "reference"))
     cfg = prov.get("config") or {}
     curves = forgetting_curves(w["cue_sums"], w["targets"], w["reference"])
+    spiking = None
+    if "recall_counts" in w:
+        P = curves.shape[1]
+        args = (w["recall_counts"], w["recall_after"], w["recall_memory"], w["targets"], P)
+        pts = [int(x) for x in w["recall_points"]]
+        step = int(cfg.get("readout", {}).get("recall_age_step", 1))
+        spiking = {"curve": spiking_curve(*args),
+                   "rates": recall_rates(*args, float(w["recall_t_ms"])),
+                   "samples_per_age": samples_per_age(pts, P, step),
+                   "t_recall_ms": float(w["recall_t_ms"]), "points": pts,
+                   "timings": prov.get("timings", {})}
     return Run(path=path, provenance=prov, curves=curves,
                threshold=float(cfg.get("readout", {}).get("threshold", 0.5)),
-               f_s=float(cfg.get("targets", {}).get("f_s", np.nan)))
+               f_s=float(cfg.get("targets", {}).get("f_s", np.nan)), spiking=spiking)
 
 
 def check_same_config(runs: list[Run], allow_mixed: bool) -> str:
@@ -132,19 +146,82 @@ def capacity_step(run_dirs: list[Path], out: Path, theory: str | None = None,
         result["capacity_theory_full"] = th["capacity_full"]
         result["capacity_theory_rate_only"] = th["capacity_rate_only"]
         result["theory"] = {k: th[k] for k in ("accuracy_full", "accuracy_rate_only")}
+    if all(r.spiking is not None for r in runs):
+        result["spiking"] = spiking_summary(runs, threshold, th)
     result["provenance"] = prov.finish()
     out.mkdir(parents=True, exist_ok=True)
     write_csv(out / "forgetting_curve.csv",
               [{"age": a, "accuracy": mean[a], "ci95_low": lo[a], "ci95_high": hi[a]}
                for a in range(len(mean))])
     plot_forgetting_curve(result, out / "forgetting_curve")
+    if "spiking" in result:
+        sp = result["spiking"]
+        write_csv(out / "spiking_recall.csv",
+                  [{"age": a, "samples_per_seed": sp["samples_per_age"][a],
+                    "accuracy": sp["forgetting_curve"]["accuracy"][a],
+                    "ci95_low": sp["forgetting_curve"]["ci95_low"][a],
+                    "ci95_high": sp["forgetting_curve"]["ci95_high"][a],
+                    "rate_target_hz": sp["rates_hz"]["target"][a],
+                    "rate_non_target_hz": sp["rates_hz"]["non_target"][a]}
+                   for a in range(len(mean))])
+        plot_recall_rates(result, out / "recall_rates")
     write_json(out / "capacity.json", result)
     cs = result["capacity_simulation"]
     ge = ">= " if cs["lower_bound"] else ""
     print(f"[capacity] {', '.join(result['backend'])}: capacity {ge}{cs['mean']:.1f} episodes "
           f"(seeds {cs['per_seed']})" + (f"; theory full {th['capacity_full']}, rate-only "
                                           f"{th['capacity_rate_only']}" if th else ""))
+    if "spiking" in result:
+        sp = result["spiking"]
+        ss = sp["capacity_simulation"]
+        print(f"[capacity] spiking recall ({sp['t_recall_ms']:g} ms per cue): capacity "
+              f"{'>= ' if ss['lower_bound'] else ''}{ss['mean']:.1f} episodes (seeds "
+              f"{ss['per_seed']})" + (f"; predicted {sp['capacity_theory_full']}"
+                                      if "capacity_theory_full" in sp else "")
+              + f"; recall took {sp['wall_recall_over_training']} of the training's wall time")
     return result
+
+
+def spiking_summary(runs: list[Run], threshold: float, th: dict | None) -> dict:
+    """Return the spiking-recall part of capacity.json: forgetting curve by age (mean and
+    95% band over seeds), capacity over seeds, samples per age and seed, rates [Hz] of the
+    tested memory's targets and non-targets by age, wall times, and the theory's prediction
+    when ``th`` (a theory JSON with the spiking keys) is given."""
+    curves = np.array([r.spiking["curve"] for r in runs])
+    if len(runs) >= 2:
+        with warnings.catch_warnings():  # untested ages are NaN in every seed
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean, lo, hi = mean_and_band(curves)
+    else:
+        mean, lo, hi = curves[0], np.full(curves.shape[1], np.nan), np.full(curves.shape[1], np.nan)
+    caps = [capacity_from_curve(c, threshold) for c in curves]
+    with warnings.catch_warnings():      # ages without a sample stay NaN, silently
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rates = {k: np.nanmean([r.spiking["rates"][k] for r in runs], axis=0)
+                 for k in ("target", "non_target")}
+    rec = [r.spiking["timings"].get("recall_s", np.nan) for r in runs]
+    trn = [r.spiking["timings"].get("training_s", np.nan) for r in runs]
+    out = {
+        "capacity_simulation": summarise_capacity([c for c, _ in caps], [x for _, x in caps]),
+        "forgetting_curve": {"age": list(range(len(mean))), "accuracy": _list(mean),
+                             "ci95_low": _list(lo), "ci95_high": _list(hi),
+                             "band_over": "seeds" if len(runs) >= 2 else "none (one seed)",
+                             "per_seed": {str(r.seed): _list(r.spiking["curve"]) for r in runs}},
+        "samples_per_age": [int(x) for x in runs[0].spiking["samples_per_age"]],
+        "sessions_after_episodes": runs[0].spiking["points"],
+        "t_recall_ms": runs[0].spiking["t_recall_ms"],
+        "rates_hz": {k: _list(v) for k, v in rates.items()},
+        "wall_recall_s": [float(x) for x in rec],
+        "wall_training_s": [float(x) for x in trn],
+        "wall_recall_over_training": round(float(np.nansum(rec) / np.nansum(trn)), 4),
+    }
+    if th and "accuracy_spiking_full" in th:
+        for name in ("full", "rate_only"):
+            out[f"capacity_theory_{name}"] = th[f"capacity_spiking_{name}"]
+            out[f"capacity_theory_{name}_label"] = th[f"capacity_spiking_{name}_label"]
+            out[f"theory_accuracy_{name}"] = th[f"accuracy_spiking_{name}"]
+            out[f"theory_rates_hz_{name}"] = th[f"recall_rates_{name}"]
+    return out
 
 
 def _list(a: np.ndarray) -> list:
@@ -175,6 +252,25 @@ def plot_forgetting_curve(result: dict, stem: Path) -> None:
                                  ("accuracy_rate_only", "C2", "theory, rate only")):
             a = np.asarray(result["theory"][key], float)
             ax.plot(np.arange(len(a)), a, color=color, ls="--", lw=1.5, label=name)
+    if "spiking" in result:
+        sp = result["spiking"]
+        f = lambda xs: np.array([np.nan if x is None else x for x in xs], float)
+        sa, slo, shi = f(sp["forgetting_curve"]["accuracy"]), f(sp["forgetting_curve"]["ci95_low"]), \
+            f(sp["forgetting_curve"]["ci95_high"])
+        ok = np.isfinite(sa)
+        ax.plot(age[ok], sa[ok], "o-", ms=3, color="C1", lw=1.5,
+                label=f"spiking recall ({sp['t_recall_ms']:g} ms per cue)")
+        if np.any(np.isfinite(slo)):
+            ax.fill_between(age[ok], slo[ok], shi[ok], color="C1", alpha=0.2, lw=0)
+        sc = sp["capacity_simulation"]
+        ax.axvline(sc["mean"], color="C1", lw=0.8)
+        ax.text(sc["mean"], 0.90, f" spiking: {'>= ' if sc['lower_bound'] else ''}"
+                f"{sc['mean']:.1f}", va="top", fontsize=8, color="C1",
+                transform=ax.get_xaxis_transform())
+        if "theory_accuracy_full" in sp:
+            a = np.asarray(sp["theory_accuracy_full"], float)
+            ax.plot(np.arange(len(a)), a, color="C1", ls="--", lw=1.2,
+                    label="spiking recall, predicted (full theory + Siegert)")
     ax.axhline(result["threshold"], color="k", lw=0.8, ls=":", label="threshold")
     if np.isfinite(result.get("chance", np.nan)):
         ax.axhline(result["chance"], color="grey", lw=0.8, ls="-.", label="chance (f_s)")
@@ -189,6 +285,36 @@ def plot_forgetting_curve(result: dict, stem: Path) -> None:
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=7, loc="upper right", bbox_to_anchor=(1, 0.9))
     ax.set_title("Forgetting curve")
+    fig.tight_layout()
+    save_figure(fig, stem)
+    plt.close(fig)
+
+
+def plot_recall_rates(result: dict, stem: Path) -> None:
+    """Draw the rates [Hz] of the tested memory's targets and non-targets during spiking
+    recall against the memory's age, simulated (markers) and predicted (lines); save PNG
+    and SVG."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sp = result["spiking"]
+    f = lambda xs: np.array([np.nan if x is None else x for x in xs], float)
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for key, color, name in (("target", "C3", "targets"), ("non_target", "C0", "non-targets")):
+        r = f(sp["rates_hz"][key])
+        ok = np.isfinite(r)
+        ax.plot(np.flatnonzero(ok), r[ok], "o", ms=4, color=color,
+                label=f"{name}, simulation (mean over seeds)")
+        if "theory_rates_hz_full" in sp:
+            t = np.asarray(sp["theory_rates_hz_full"][key], float)
+            ax.plot(np.arange(len(t)), t, "-", color=color, lw=1.2,
+                    label=f"{name}, Siegert at the recall operating point")
+    ax.set_xlabel("age of the memory [episodes]")
+    ax.set_ylabel("rate during recall [Hz]")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7)
+    ax.set_title(f"Spiking recall: the signal ({sp['t_recall_ms']:g} ms per cue)")
     fig.tight_layout()
     save_figure(fig, stem)
     plt.close(fig)

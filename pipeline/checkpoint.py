@@ -23,13 +23,17 @@ def save(run_dir: Path, state: TrainingState, identity: dict) -> Path:
     """Write the checkpoint of ``state`` atomically; ``identity`` (config hash, seed,
     backend) is stored to refuse resuming another run. Returns the path."""
     arrays = {f"results.{k}": v for k, v in state.results.items()}
-    for pop, chunks in state.spikes.items():
+    for pop, chunks in (list(state.spikes.items())
+                        + [(f"recall_{k}", v) for k, v in state.recall_spikes.items()]):
         arrays[f"spikes.{pop}.idx"] = (np.concatenate([c[0] for c in chunks])
                                       if chunks else np.array([], np.int64))
         arrays[f"spikes.{pop}.t"] = (np.concatenate([c[1] for c in chunks])
                                     if chunks else np.array([]))
     meta = {"identity": identity, "rows": state.rows, "epochs": state.epochs,
-            "next_episode": state.next_episode, "t_end": state.t_end}
+            "next_episode": state.next_episode, "t_end": state.t_end,
+            "recall_epochs": state.recall_epochs, "recall_t_end": state.recall_t_end,
+            "recall_wall_s": state.recall_wall_s,
+            "recall_max_weight_change": state.recall_max_weight_change}
     path = Path(run_dir) / NAME
     write_npz(path, w=state.w, trace_t=state.trace.t_last, trace_k=state.trace.k_last,
               meta=np.array(json.dumps(meta)), **arrays)
@@ -51,11 +55,18 @@ def load(run_dir: Path, identity: dict) -> TrainingState | None:
     results = {k.split(".", 1)[1]: v for k, v in z.items() if k.startswith("results.")}
     spikes = {pop: [(z[f"spikes.{pop}.idx"], z[f"spikes.{pop}.t"])]
               for pop in ("inputs", "exc", "inh")}
+    recall_spikes = {pop: [(z[f"spikes.recall_{pop}.idx"], z[f"spikes.recall_{pop}.t"])]
+                     for pop in ("inputs", "exc", "inh") if f"spikes.recall_{pop}.idx" in z}
     return TrainingState(w=z["w"], trace=PreTrace(z["trace_t"], z["trace_k"]),
                          results=results, rows=meta["rows"],
                          spikes=spikes, epochs=[tuple(e) for e in meta["epochs"]],
                          next_episode=meta["next_episode"], t_offset=meta["t_end"],
-                         t_end=meta["t_end"])
+                         t_end=meta["t_end"],
+                         recall_spikes=recall_spikes or {"inputs": [], "exc": [], "inh": []},
+                         recall_epochs=[tuple(e) for e in meta.get("recall_epochs", [])],
+                         recall_t_end=meta.get("recall_t_end", 0.0),
+                         recall_wall_s=meta.get("recall_wall_s", 0.0),
+                         recall_max_weight_change=meta.get("recall_max_weight_change", 0.0))
 
 
 def remove(run_dir: Path) -> None:

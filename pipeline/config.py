@@ -310,6 +310,13 @@ def _check_cross_keys(cfg: dict) -> None:
         if abs(steps - round(steps)) > 1e-6:
             problems.append(f"config key 'protocol.{k}' = {proto[k]} is not a whole number of "
                             f"time steps of simulation.dt_ms = {dt}")
+    ro = cfg["readout"]
+    if ro.get("spiking"):
+        for k in ("t_recall_ms", "t_recall_gap_ms"):
+            steps = ro[k] / dt
+            if abs(steps - round(steps)) > 1e-6:
+                problems.append(f"config key 'readout.{k}' = {ro[k]} is not a whole number of "
+                                f"time steps of simulation.dt_ms = {dt}")
     bad = [e for e in rec["full_weights_at"] if e >= proto["episodes"]]
     if bad:
         problems.append(f"config key 'recording.full_weights_at' has episodes {bad} >= "

@@ -23,6 +23,7 @@ STREAM_WEIGHTS = 2
 STREAM_PATTERNS = 3
 STREAM_INPUT = 4          # per episode: default_rng([seed, STREAM_INPUT, episode])
 STREAM_INITIAL_STATE = 5
+STREAM_RECALL = 6         # spiking recall: default_rng([seed, STREAM_RECALL, ...]), never training's
 
 CM_NF = 1.0  # membrane capacitance [nF]; with delta synapses it only scales currents
 
@@ -192,15 +193,17 @@ def draw_patterns(p: Params, seed: int) -> Patterns:
 
 
 def draw_input_spikes(p: Params, seed: int, episode: int, cue: np.ndarray, t_start: float,
-                      duration: float, dt: float) -> list[np.ndarray]:
+                      duration: float, dt: float,
+                      rng_key: list[int] | None = None) -> list[np.ndarray]:
     """Return one sorted array of spike times [ms] per input neuron for one episode.
 
     Poisson trains at nu1 (cue neurons) or nu0 (the others) on the time grid ``dt``, on
     the steps t_start + k dt, 2 <= k < duration/dt (PyNN on NEST emits a spike through a
     generator one step early, which must lie after t_start). The stream depends only on
-    (seed, episode), so any episode can be redrawn on its own (resume, other backends).
+    (seed, episode), so any episode can be redrawn on its own (resume, other backends);
+    ``rng_key`` replaces that stream by another (the spiking recall's, STREAM_RECALL).
     """
-    rng = np.random.default_rng([seed, STREAM_INPUT, episode])
+    rng = np.random.default_rng(rng_key if rng_key is not None else [seed, STREAM_INPUT, episode])
     n_steps = int(round(duration / dt))
     rates = np.full(p.m, p.nu0)
     rates[cue] = p.nu1

@@ -150,6 +150,15 @@ class TrainingState:
     next_episode: int = 0
     t_offset: float = 0.0     # [ms] global time at which the current backend's clock is 0
     t_end: float = 0.0        # [ms] global time at the end of the last trained episode
+    # spiking recall (pipeline.recall): recorded spikes per population on the recall clock,
+    # (label, start [ms], duration [ms]) of every counting window, the recall clock [ms] at
+    # the end of the last session, the wall time [s] spent on recall, the largest weight
+    # change [mV] seen during recall
+    recall_spikes: dict = field(default_factory=lambda: {"inputs": [], "exc": [], "inh": []})
+    recall_epochs: list = field(default_factory=list)
+    recall_t_end: float = 0.0
+    recall_wall_s: float = 0.0
+    recall_max_weight_change: float = 0.0
 
     @classmethod
     def fresh(cls, p: model.Params, w0: np.ndarray, n_ref: int) -> "TrainingState":
@@ -164,9 +173,12 @@ class TrainingState:
 def run_episodes(backend, p: model.Params, pat: model.Patterns, seed: int, state: TrainingState,
                  stop: int, homeostasis_on: bool, ref: np.ndarray,
                  sample: dict[str, np.ndarray], full_weights_at: set[int],
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, snapshot_at: set[int] = frozenset(),
+                 snapshots: dict | None = None) -> None:
     """Train episodes state.next_episode .. stop-1 on a backend built with the weights
-    ``state.w``, updating ``state`` in place. ``state.results`` holds (weights in theta):
+    ``state.w``, updating ``state`` in place. After every episode j in ``snapshot_at`` a
+    copy of the host weights [mV] is put in ``snapshots[j]`` (for the spiking recall).
+    ``state.results`` holds (weights in theta):
     ``class_mean``/``class_var`` (P, 4) after homeostasis, ``class_mean_before`` (P, 4)
     before it, ``class_mean_start`` (P, 4) at the start of the episode, ``cue_sums``
     (len(ref), P, N_E) summed cue weights of every reference memory after every episode
@@ -206,6 +218,8 @@ def run_episodes(backend, p: model.Params, pat: model.Patterns, seed: int, state
                 out["cue_sums"][i, j] = w[pat.cues[k]].sum(axis=0) / p.theta
         if j in full_weights_at:
             out[f"w_{j}"] = (w / p.theta).astype(np.float32)
+        if j in snapshot_at and snapshots is not None:
+            snapshots[j] = w.copy()
 
         is_tgt = np.zeros(p.n_exc, bool)
         is_tgt[target] = True

@@ -49,6 +49,16 @@ def build_report(experiment: str, theory: Path, capacities: list[Path], analyses
         lines.append(f"| simulation, {label} | {_fmt_cap(c['capacity_simulation'])} |")
     lines.append(f"| theory with cross-correlations | {_theory_cap(th, 'full')} |")
     lines.append(f"| theory, rate only | {_theory_cap(th, 'rate_only')} |")
+    for p, c in caps:
+        sp = c.get("spiking")
+        if sp:
+            lines.append(f"| spiking recall ({sp['t_recall_ms']:g} ms per cue), simulation, "
+                         f"{', '.join(c['backend'])} | {_fmt_cap(sp['capacity_simulation'])} |")
+    if "capacity_spiking_full_label" in th:
+        lines.append(f"| spiking recall, predicted (theory with cross-correlations + Siegert) | "
+                     f"{th['capacity_spiking_full_label']} |")
+        lines.append(f"| spiking recall, predicted (rate-only theory + Siegert) | "
+                     f"{th['capacity_spiking_rate_only_label']} |")
     full, rate = th["capacity_full"], th["capacity_rate_only"]
     if full:
         lines += ["", f"The rate-only theory predicts {rate / full:.2f} times the capacity of the "
@@ -60,8 +70,8 @@ def build_report(experiment: str, theory: Path, capacities: list[Path], analyses
         png = base / "forgetting_curves_backends.png"
         comparison_figure(caps, th, png.with_suffix(""))
         lines += [f"![backends]({_rel(png, base)})", "",
-                  "*Forgetting curves of every simulated backend (bands: 95% intervals), with "
-                  "both theories. nest-spinnaker is NEST run under SpiNNaker's constraints "
+                  "*Forgetting curves of every simulated backend (bands: 95% intervals; dotted "
+                  "with markers: spiking recall), with both theories. nest-spinnaker is NEST run under SpiNNaker's constraints "
                   "(1 ms step, fixed-point weights, substituted STDP rule): an emulation, not "
                   "SpiNNaker.*", ""]
     for p, c in caps:
@@ -70,7 +80,11 @@ def build_report(experiment: str, theory: Path, capacities: list[Path], analyses
                   f"*Recall accuracy against the age of a memory ({', '.join(c['backend'])}); "
                   f"band: 95% interval over {c['forgetting_curve']['band_over']}; dashed: "
                   f"theory with and without cross-correlations; dotted: threshold "
-                  f"{c['threshold']}; dash-dotted: chance.*", ""]
+                  f"{c['threshold']}; dash-dotted: chance"
+                  + ("; orange: spiking recall, simulated (markers, band over seeds) and "
+                     "predicted (dashed)" if c.get("spiking") else "") + ".*", ""]
+        if c.get("spiking"):
+            lines += spiking_section(Path(p), c, base)
     if sweep is not None:
         rows = read_csv(sweep)
         lines += ["## Capacity against the coding level", "",
@@ -136,6 +150,33 @@ def build_report(experiment: str, theory: Path, capacities: list[Path], analyses
     return md
 
 
+def spiking_section(cap_path: Path, c: dict, base: Path) -> list[str]:
+    """Return the report lines on the spiking recall of one capacity.json ``c``: what was
+    done, samples per age, the wall-time cost, and the recall-rate figure."""
+    sp = c["spiking"]
+    n = sp["samples_per_age"]
+    ages = [a for a, k in enumerate(n) if k]
+    png = cap_path.parent / "recall_rates.png"
+    pred = (f" Predicted: {sp.get('capacity_theory_full_label', 'n/a')} (full theory), "
+            f"{sp.get('capacity_theory_rate_only_label', 'n/a')} (rate-only theory)."
+            if "capacity_theory_full_label" in sp else "")
+    return [f"Spiking recall ({', '.join(c['backend'])}): each cue is presented for "
+            f"{sp['t_recall_ms']:g} ms without supervision and with plasticity off; the f_s*N_E "
+            f"E neurons with the most spikes are recalled (ties drawn at random, the expectation "
+            f"is reported). Ages {ages[0]} to {ages[-1]} in steps of "
+            f"{ages[1] - ages[0] if len(ages) > 1 else 1} are tested in sessions after episodes "
+            f"{sp['sessions_after_episodes']}: up to {max(n)} sample(s) per age and seed, "
+            f"{len(sp['wall_recall_s'])} seed(s). Capacity "
+            f"{_fmt_cap(sp['capacity_simulation'])}.{pred} Recall took "
+            f"{100 * sp['wall_recall_over_training']:.1f}% of the training's wall time "
+            f"({', '.join(f'{x:.0f}' for x in sp['wall_recall_s'])} s against "
+            f"{', '.join(f'{x:.0f}' for x in sp['wall_training_s'])} s per seed).", "",
+            f"![recall rates]({_rel(png, base)})", "",
+            "*Rates of the tested memory's targets and of the other E neurons during recall, "
+            "by age: simulation (markers) and the Siegert rate at the recall operating point "
+            "from the theory's summed-cue-weight moments (lines).*", ""]
+
+
 def _mapping_section(run: Path) -> list[str]:
     res = read_json(run / "resources.json", "resource report")
     tr = read_json(run / "translation.json", "translation report")
@@ -187,6 +228,11 @@ def comparison_figure(caps: list, th: dict, stem: Path) -> None:
         ax.plot(fc["age"], f(fc["accuracy"]), color=f"C{i}", label=name)
         ax.fill_between(fc["age"], f(fc["ci95_low"]), f(fc["ci95_high"]), color=f"C{i}",
                         alpha=0.2, lw=0)
+        if c.get("spiking"):
+            sa = f(c["spiking"]["forgetting_curve"]["accuracy"])
+            ok = np.isfinite(sa)
+            ax.plot(np.asarray(fc["age"])[ok], sa[ok], "o:", ms=3, color=f"C{i}",
+                    label=f"{name}, spiking recall")
     for key, color, name in (("accuracy_full", "C3", "theory, with cross-correlations"),
                              ("accuracy_rate_only", "C2", "theory, rate only")):
         a = np.asarray(th[key], float)

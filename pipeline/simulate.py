@@ -2,7 +2,9 @@
 
 Writes ``spikes.nix`` (neo), ``weights.npz``, ``episodes.csv``, ``translation.json`` and
 ``provenance.json`` into the run directory, each atomically; ``provenance.json`` last, so
-its presence marks a finished run.
+its presence marks a finished run. With ``readout.spiking`` the recall sessions of each
+training segment run after it on a simulator of their own (pipeline/recall.py); their
+counts go to weights.npz and their spikes to a 'recall' Segment of spikes.nix.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import model, protocol
+from . import model, protocol, recall
 from .io import write_csv, write_json, write_npz, write_spikes_nix
 from .provenance import Provenance, granted_cores, slurm_job
 from .stdp_bookkeeping import PreTrace
@@ -37,27 +39,41 @@ def sample_indices(n: int, k: int) -> np.ndarray:
 
 
 def spikes_block(p: model.Params, per_pop: dict, epochs: list, cfg_hash: str, seed: int,
-                 backend: str, pat: model.Patterns):
+                 backend: str, pat: model.Patterns, recall_pop: dict | None = None,
+                 recall_epochs: list = (), recall_t_end: float = 0.0):
     """Return a neo Block: one Segment spanning the run, one SpikeTrain per recorded
-    neuron (annotated with population and index), and an Epoch per phase."""
+    neuron (annotated with population and index), and an Epoch per phase. With a spiking
+    recall, a second Segment 'recall' on the recall clock (its sessions run on simulators
+    of their own) holds the recall spikes of the same neurons and an Epoch 'recall' with
+    one counting window per presented cue."""
     import neo
     import quantities as pq
 
+    def segment(name, description, pops, eps, epoch_name, t_stop):
+        seg = neo.Segment(name=name, description=description)
+        for pop, (keep, idx, t) in pops.items():
+            for n in keep:
+                st = np.sort(t[idx == n])
+                seg.spiketrains.append(neo.SpikeTrain(
+                    st * pq.ms, t_start=0 * pq.ms, t_stop=t_stop * pq.ms,
+                    name=f"{pop}-{n}", population=pop, index=int(n)))
+        seg.epochs.append(neo.Epoch(
+            times=np.array([e[1] for e in eps]) * pq.ms,
+            durations=np.array([e[2] for e in eps]) * pq.ms,
+            labels=np.array([e[0] for e in eps]), name=epoch_name))
+        return seg
+
     t_stop = max(e[1] + e[2] for e in epochs) if epochs else 0.0
-    seg = neo.Segment(name="run", description="all episodes; see the 'phases' epoch")
-    for pop, (keep, idx, t) in per_pop.items():
-        for n in keep:
-            st = np.sort(t[idx == n])
-            seg.spiketrains.append(neo.SpikeTrain(
-                st * pq.ms, t_start=0 * pq.ms, t_stop=t_stop * pq.ms,
-                name=f"{pop}-{n}", population=pop, index=int(n)))
-    seg.epochs.append(neo.Epoch(
-        times=np.array([e[1] for e in epochs]) * pq.ms,
-        durations=np.array([e[2] for e in epochs]) * pq.ms,
-        labels=np.array([e[0] for e in epochs]), name="phases"))
     block = neo.Block(name=f"stdp-capacity {backend} seed {seed}", config_hash=cfg_hash,
                       seed=seed, backend=backend)
-    block.segments.append(seg)
+    block.segments.append(segment("run", "all episodes; see the 'phases' epoch", per_pop,
+                                  epochs, "phases", t_stop))
+    if recall_epochs:
+        block.segments.append(segment(
+            "recall", "spiking recall sessions (no supervision, plasticity off), each on a "
+            "simulator of its own built from the weights after an episode; times on the "
+            "recall clock; see the 'recall' epoch", recall_pop, list(recall_epochs), "recall",
+            recall_t_end))
     return block
 
 
@@ -260,6 +276,8 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
               "inh": sample_indices(p.n_inh, rec["n_inh_sample"])}
     ref = protocol.reference_memories(p.episodes, cfg["readout"]["reference_memories"])
     every = cfg["simulation"]["checkpoint_every"]
+    spiking = recall.RecallSettings.from_config(cfg)
+    points = set(recall.recall_points(p.episodes, spiking.every)) if spiking else set()
     identity = {"config_hash": h, "seed": seed, "backend": backend_name}
 
     backend = get_backend(backend_name)(run_cfg, seed, out)
@@ -290,23 +308,53 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
         state.trace = PreTrace.empty(p.m)            # a fresh simulator: traces start at 0
         progress.restart(state.next_episode)
         state.t_offset = state.t_end
+        snapshots: dict[int, np.ndarray] = {}
         protocol.run_episodes(backend, p, pat, seed, state, b, cfg["protocol"]["homeostasis"],
-                              ref, sample, set(rec["full_weights_at"]), progress=progress)
+                              ref, sample, set(rec["full_weights_at"]), progress=progress,
+                              snapshot_at=points, snapshots=snapshots)
         translation = backend.translation_report()
         backend.end()
+        if snapshots:
+            batch = recall.run_sessions(backend, p, conn, pat, seed, snapshots, spiking,
+                                        sample, state.recall_t_end)
+            recall.append_batch(state.results, batch)
+            for pop, chunk in batch.spikes.items():
+                state.recall_spikes[pop] += chunk
+            state.recall_epochs += batch.epochs
+            state.recall_t_end = batch.t_end
+            state.recall_wall_s += batch.wall_s
+            state.recall_max_weight_change = max(state.recall_max_weight_change,
+                                                 batch.max_weight_change)
+            print(f"[simulate] spiking recall after episodes {sorted(snapshots)}: "
+                  f"{len(batch.memory)} cues in {batch.wall_s:.1f} s", file=stream, flush=True)
         if every > 0 and b < p.episodes:
             checkpoint.save(out, state, identity)
             print(f"[simulate] checkpoint saved after episode {b}", file=stream, flush=True)
 
-    per_pop = {}
-    for k, chunks in state.spikes.items():
-        idx = np.concatenate([c[0] for c in chunks]) if chunks else np.array([], int)
-        t = np.concatenate([c[1] for c in chunks]) if chunks else np.array([])
-        per_pop[k] = (np.arange(p.m) if k == "inputs" else sample[k], idx, t)
+    def populations(spikes: dict) -> dict:
+        per_pop = {}
+        for k, chunks in spikes.items():
+            idx = np.concatenate([c[0] for c in chunks]) if chunks else np.array([], int)
+            t = np.concatenate([c[1] for c in chunks]) if chunks else np.array([])
+            per_pop[k] = (np.arange(p.m) if k == "inputs" else sample[k], idx, t)
+        return per_pop
+
+    block = spikes_block(
+        p, populations(state.spikes), state.epochs, h, seed, backend_name, pat,
+        recall_pop=populations(state.recall_spikes), recall_epochs=state.recall_epochs,
+        recall_t_end=state.recall_t_end)
+    extra = {}
+    if spiking:
+        extra = {"recall_t_ms": np.array(spiking.t_recall),
+                 "recall_points": np.array(sorted(points))}
     rows = state.rows
     summary = {k: float(np.nanmean([r[k] for r in rows])) for k in
                ("rate_target_hz", "rate_non_target_hz", "rate_inh_hz", "wall_sim_s", "wall_io_s")}
-    block = spikes_block(p, per_pop, state.epochs, h, seed, backend_name, pat)
+    if spiking:
+        train_s = sum(r["wall_total_s"] for r in rows) + timings["build_s"]
+        timings.update(recall_s=round(state.recall_wall_s, 3), training_s=round(train_s, 3),
+                       recall_over_training=round(state.recall_wall_s / train_s, 4))
+        summary["recall_max_weight_change_mv"] = state.recall_max_weight_change
     record: dict = {}
 
     def finish() -> None:
@@ -321,7 +369,7 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
             out / "weights.npz", **state.results, cues=pat.cues, targets=pat.targets,
             reference=ref, classes=np.array(protocol.CLASSES),
             w_initial=(conn.w0 / p.theta).astype(np.float32),
-            v0=np.array(v0), theta_mv=np.array(p.theta))),
+            v0=np.array(v0), theta_mv=np.array(p.theta), **extra)),
         (out / "episodes.csv", lambda: write_csv(out / "episodes.csv", rows)),
         (out / "translation.json", lambda: write_json(out / "translation.json", translation)),
         (out / "provenance.json", finish),

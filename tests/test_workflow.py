@@ -33,12 +33,17 @@ def test_workflow_end_to_end(tmp_path, write_config):
     assert cap["capacity_simulation"]["n_seeds"] == 2
     assert len(cap["forgetting_curve"]["accuracy"]) == cfg["protocol"]["episodes"]
     assert (out / "nest" / "capacity" / "forgetting_curve.png").stat().st_size > 1000
+    # spiking recall (on in the default config): its own curve, capacity and prediction
+    sp = cap["spiking"]
+    assert sp["capacity_simulation"]["n_seeds"] == 2 and "capacity_theory_full" in sp
+    assert sp["forgetting_curve"]["accuracy"][0] is not None
     emu = json.loads((out / "nest-spinnaker" / "capacity" / "capacity.json").read_text())
     assert emu["backend"] == ["nest-spinnaker"]
     assert (out / "spinnaker" / "seed-1" / "resources.json").exists()
     report = (out / "report.md").read_text()
     for words in ("Memory capacity", "theory, rate only", "nest-spinnaker", "emulation",
-                  "virtual board", "Capacity against the coding level", "from CCG"):
+                  "virtual board", "Capacity against the coding level", "from CCG",
+                  "spiking recall"):
         assert words in report, words
     assert (out / "report.html").exists() and (out / "sweep" / "sweep.png").exists()
     # cross-backend validation: on the experiment's runs, and on a 3-episode sub-experiment

@@ -146,4 +146,39 @@ def predict(config: Mapping[str, Any]) -> dict[str, Any]:
     m_X [theta] and v_X [theta^2] per class {"11","10","01","00"}, gamma_X, trace_X
     (K, G of a stored pattern by age), plus units, params (paper units), notes.
     """
-    return predict_params(TheoryParams.from_config(config))
+    p = TheoryParams.from_config(config)
+    out = predict_params(p)
+    readout = config.get("readout", {}) or {}
+    if readout.get("spiking"):
+        out.update(predict_spiking(p, out, float(readout["t_recall_ms"])))
+    return out
+
+
+def predict_spiking(p: TheoryParams, pred: dict[str, Any], t_recall_ms: float) -> dict[str, Any]:
+    """Return the predicted spiking recall (pipeline/theory/recall.py) for both versions X
+    of ``pred`` (a :func:`predict_params` result): accuracy_spiking_X (list by age),
+    capacity_spiking_X, crossed_spiking_X, capacity_spiking_X_label, recall_rates_X
+    {target, non_target, inhibitory} by age [Hz], for a counting window t_recall_ms [ms]."""
+    from .memory import MemoryTrace
+    from .recall import spiking_recall
+
+    out: dict[str, Any] = {"t_recall_ms": t_recall_ms}
+    for name in ("full", "rate_only"):
+        tr = pred[f"trace_{name}"]
+        trace = MemoryTrace(k_mean=np.column_stack([tr["k_non_target"], tr["k_target"]]),
+                            g_var=np.column_stack([tr["g_non_target"], tr["g_target"]]))
+        sp = spiking_recall(p, trace, pred[f"stationary_variance_{name}"], t_recall_ms)
+        cap, crossed = capacity_from_curve(np.array(sp["accuracy"]), p.threshold)
+        out[f"accuracy_spiking_{name}"] = sp["accuracy"]
+        out[f"capacity_spiking_{name}"] = cap
+        out[f"crossed_spiking_{name}"] = crossed
+        out[f"capacity_spiking_{name}_label"] = str(cap) if crossed else f">= {cap}"
+        out[f"recall_rates_{name}"] = {"target": sp["rate_target"],
+                                       "non_target": sp["rate_non_target"],
+                                       "inhibitory": sp["rate_inhibitory"]}
+    out["spiking_assumptions"] = (
+        "spiking recall predicted from the memory trace's summed-cue-weight moments through "
+        "the Siegert rate at the self-consistent recall operating point (no supervision, "
+        "plasticity off); assumes Gaussian summed cue weights, population-mean recurrent "
+        "input, Poisson spike counts over t_recall_ms, stationary rates in the window")
+    return out

@@ -20,6 +20,13 @@ def summary(pred: dict) -> str:
         lines.append(f"  {label:24s} capacity {cap}{note}; V* = "
                      f"{pred[f'stationary_variance_{name}']:.4g} theta^2; rates T/N/I = "
                      f"{r['target']:.1f}/{r['non_target']:.1f}/{r['inhibitory']:.1f} Hz")
+    if "capacity_spiking_full_label" in pred:
+        r = pred["recall_rates_full"]
+        lines.append(f"  spiking recall ({pred['t_recall_ms']:g} ms per cue): capacity "
+                     f"{pred['capacity_spiking_full_label']} (full), "
+                     f"{pred['capacity_spiking_rate_only_label']} (rate only); recall rates "
+                     f"at age 0 T/N/I = {r['target'][0]:.1f}/{r['non_target'][0]:.1f}/"
+                     f"{r['inhibitory'][0]:.1f} Hz")
     return "\n".join(lines)
 
 
