@@ -137,7 +137,7 @@ rule simulate:
     conda:
         "environment.yml"
     wildcard_constraints:
-        backend="nest[a-z-]*",
+        backend="nest[a-z-]*|neuron",
     input:
         config="{prefix}/config.yaml",
     output:
