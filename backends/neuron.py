@@ -152,42 +152,51 @@ def import_pynn():
 class CellNoise:
     """Background noise: an independent piecewise-constant current per cell and step,
     N(mean, stdev) [nA], played into one IClamp per cell (called like PyNN's
-    NoisyCurrentSource; see the module doc for why PyNN's is not used)."""
+    NoisyCurrentSource; see the module doc for why PyNN's is not used).
+
+    Each cell's amplitudes are a NEURON Vector played (continuous, with doubled times for
+    steps) into its IClamp from before initialisation; every chunk of at most
+    NOISE_CHUNK_MS overwrites the vectors in place. (With neuron 9.0.2 a Vector.play
+    started after initialisation does not act, and a replaced one keeps acting.)"""
 
     def __init__(self, backend: "NeuronBackend", mean: float, stdev: float, dt: float,
                  start: float, stop: float) -> None:
         self.backend, self.mean, self.stdev, self.dt = backend, mean, stdev, dt
         self.start, self.stop = start, stop
+        self.steps = int(round(NOISE_CHUNK_MS / dt))
         self.iclamps: list = []
+        self.amps: list = []
         self.rng: np.random.Generator | None = None
-        self._vectors: list = []
 
     def inject_into(self, pop) -> None:
-        """Create one IClamp per cell of the PyNN Population ``pop``."""
+        """Create one IClamp per cell of the PyNN Population ``pop`` and start the plays."""
         h = self.backend.h
         index = len(self.backend.noise)
+        self.times = h.Vector(2 * self.steps)       # shared by the cells' plays
         for cell in pop:
             ic = h.IClamp(0.5, sec=cell._cell.source_section)
             ic.delay, ic.dur, ic.amp = 0.0, 1e12, 0.0
+            y = h.Vector(2 * self.steps)
+            y.play(ic._ref_amp, self.times, 1)
             self.iclamps.append(ic)
+            self.amps.append(y)
         self.rng = np.random.default_rng([self.backend.rng_seed, STREAM_NOISE, index])
-        self._vectors = [None] * len(self.iclamps)
         self.backend.noise.append(self)
 
     def advance(self, t0: float, duration: float) -> None:
-        """Draw and play the currents of the steps in [t0, t0 + duration) [ms]."""
-        h = self.backend.h
+        """Draw the currents of the steps in [t0, t0 + duration) [ms] (duration at most
+        NOISE_CHUNK_MS) and load them into the playing vectors."""
         k = int(round(duration / self.dt))
-        tt = t0 + self.dt * np.arange(k + 1)
-        on = (tt[:-1] >= self.start - 1e-9) & (tt[:-1] < self.stop - 1e-9)
-        amps = self.mean + self.stdev * self.rng.standard_normal((len(self.iclamps), k))
-        amps[:, ~on] = 0.0
-        # a step function for VecPlayContinuous: every inner time twice
-        tvals = np.repeat(tt, 2)[1:-1]
-        for i, ic in enumerate(self.iclamps):
-            y, tv = h.Vector(np.repeat(amps[i], 2)), h.Vector(tvals)
-            y.play(ic._ref_amp, tv, 1)
-            self._vectors[i] = (y, tv)      # keep them alive while they play
+        if k > self.steps:
+            raise ValueError(f"noise chunk of {k} steps > {self.steps}")
+        tt = t0 + self.dt * np.arange(self.steps + 1)
+        on = (tt[:k] >= self.start - 1e-9) & (tt[:k] < self.stop - 1e-9)
+        amps = np.zeros((len(self.iclamps), self.steps))
+        amps[:, :k] = self.mean + self.stdev * self.rng.standard_normal((len(self.iclamps), k))
+        amps[:, :k][:, ~on] = 0.0
+        self.times.from_python(np.repeat(tt, 2)[1:-1])
+        for y, a in zip(self.amps, np.repeat(amps, 2, axis=1)):
+            y.from_python(a)
 
 
 class NeuronBackend:
@@ -248,9 +257,6 @@ class NeuronBackend:
             nc.record(vec)
             self._input_rec.append((nc, vec))
         self._check_native()
-        # initialise NEURON now (finitialize): pyNN.neuron's Poisson sources cannot take a
-        # new rate before it
-        self.sim.run(0.0)
         return self.net
 
     def expected_native(self, p: Params) -> dict[str, dict[str, float]]:
@@ -310,7 +316,15 @@ class NeuronBackend:
     def set_drive(self, trains: list[np.ndarray], supervision_rates: np.ndarray) -> None:
         """Set the input spike trains [ms] and the per-E-neuron supervision rates [Hz]."""
         self.net.inputs.set(spike_times=[self.sim.Sequence(t) for t in trains])
-        self.net.supervision.set(rate=np.maximum(supervision_rates, MIN_RATE_HZ))
+        rates = np.maximum(supervision_rates, MIN_RATE_HZ)
+        if self.sim.simulator.state.running:
+            self.net.supervision.set(rate=rates)
+        else:
+            # before NEURON's initialisation pyNN.neuron's rate setter fails (it sends
+            # events); set the NetStim interval [ms] itself. (Initialising early instead,
+            # with run(0), stops Vector.play started afterwards from acting: neuron 9.0.2.)
+            for cell, r in zip(self.net.supervision, rates):
+                cell._cell.interval = 1000.0 / r
 
     def set_plasticity(self, rows: np.ndarray, on: bool) -> None:
         """Switch STDP on or off on the synapses of the input rows ``rows``; switching on
@@ -446,8 +460,6 @@ class NeuronBackend:
 
     def end(self) -> None:
         """Release the simulator (the noise vectors and recorders first)."""
-        for src in self.noise:
-            src._vectors = []
         self.noise = []
         self._input_rec = []
         self.sim.end()
