@@ -37,6 +37,7 @@ Translations (data, in :func:`neuron_translation`, every one reported with its s
 from __future__ import annotations
 
 import dataclasses
+import gc
 import math
 import os
 import sys
@@ -64,6 +65,10 @@ STREAM_NOISE = 6
 # leaving the mechanism's muLTD = 0 (additive depression); and it sets
 # allow_update_on_post = 0, which defers potentiation to the next pre spike.
 NATIVE_OVERRIDES = {"muLTP": 0.0, "muLTD": 1.0, "allow_update_on_post": 1.0}     # numpy stream of the per-cell noise: default_rng([seed, 6, population])
+
+
+class NeuronError(RuntimeError):
+    """A NEURON set-up problem, with a message that says what to do."""
 
 
 def tau_syn(dt: float) -> float:
@@ -139,14 +144,32 @@ def import_pynn():
             warnings.simplefilter("ignore")
             import pyNN.neuron as sim
     except ImportError as exc:
-        raise RuntimeError(
+        raise NeuronError(
             f"pyNN.neuron cannot be imported ({exc}): install the NEURON wheel with the "
             "README's set-up (`make test` or `pip install -e .`)") from exc
     except (OSError, TypeError) as exc:
-        raise RuntimeError(
+        raise NeuronError(
             f"PyNN's NEURON mechanisms are not compiled ({exc}): run the set-up (`make "
             "test`), which runs nrnivmodl in pyNN/neuron/nmodl inside .venv") from exc
     return sim
+
+
+def _forget_projections() -> None:
+    """Empty pyNN.neuron's module-level list of every Projection ever made (it keeps the
+    old networks alive across set-ups)."""
+    import pyNN.neuron.projections as prj
+    del prj._projections[:]
+
+
+def apply_native_overrides(projection) -> dict[int, list]:
+    """Set NATIVE_OVERRIDES on every synapse of a plastic pyNN.neuron ``projection``;
+    return its connections grouped by presynaptic index."""
+    rows: dict[int, list] = {}
+    for c in projection.connections:
+        for k, v in NATIVE_OVERRIDES.items():
+            setattr(c.weight_adjuster, k, v)
+        rows.setdefault(int(c.presynaptic_index), []).append(c)
+    return rows
 
 
 class CellNoise:
@@ -183,6 +206,12 @@ class CellNoise:
         self.rng = np.random.default_rng([self.backend.rng_seed, STREAM_NOISE, index])
         self.backend.noise.append(self)
 
+    def release(self) -> None:
+        """Stop the plays and drop the IClamps (NEURON holds played vectors)."""
+        for y in self.amps:
+            y.play_remove()
+        self.amps, self.iclamps = [], []
+
     def advance(self, t0: float, duration: float) -> None:
         """Draw the currents of the steps in [t0, t0 + duration) [ms] (duration at most
         NOISE_CHUNK_MS) and load them into the playing vectors."""
@@ -212,6 +241,12 @@ class NeuronBackend:
         self.seed = seed
         self.run_dir = run_dir
         self.dt = float(cfg["simulation"]["dt_ms"])
+        if cfg["simulation"]["checkpoint_every"] > 0:
+            raise NeuronError(
+                f"config key 'simulation.checkpoint_every' = "
+                f"{cfg['simulation']['checkpoint_every']}: the neuron backend runs without "
+                f"checkpoints (set it to 0). pyNN.neuron cannot free a network within a "
+                f"process, so a rebuild at a checkpoint would not match a resumed run")
         self.translation = neuron_translation(cfg)
         self.net: Network | None = None
         self.noise: list[CellNoise] = []
@@ -228,6 +263,9 @@ class NeuronBackend:
         self.rng_seed = int(rng_seed or self.seed)
         sim.setup(timestep=self.dt, min_delay=self.dt, max_delay=max(10 * self.dt, 1.0),
                   native_rng_baseseed=self.rng_seed)
+        sim.simulator.initializer.clear()
+        _forget_projections()
+        gc.collect()        # free what an earlier set-up left (see end())
         self.sim, self.h = sim, h
         self.noise = []
         return sim
@@ -242,11 +280,7 @@ class NeuronBackend:
         self.scale = self.translation.scale(p)
         tr = dataclasses.replace(self.translation, noise_source=self._noise_source)
         self.net = build(self.sim, p, conn, tr)
-        rows: dict[int, list] = {}
-        for c in self.net.plastic.connections:
-            for k, v in NATIVE_OVERRIDES.items():
-                setattr(c.weight_adjuster, k, v)
-            rows.setdefault(int(c.presynaptic_index), []).append(c)
+        rows = apply_native_overrides(self.net.plastic)
         self._rows = {m: (cs, np.array([c.postsynaptic_index for c in cs], dtype=np.int64))
                       for m, cs in rows.items()}
         self._input_rec = []
@@ -459,7 +493,18 @@ class NeuronBackend:
         }
 
     def end(self) -> None:
-        """Release the simulator (the noise vectors and recorders first)."""
+        """Release the simulator and free the network's NEURON objects: cells left alive
+        would keep firing into the next set-up's random stream (same process)."""
+        for src in self.noise:
+            src.release()
         self.noise = []
         self._input_rec = []
+        self._rows = {}
+        self.net = None
         self.sim.end()
+        self.sim.simulator.state.clear()
+        # pyNN.neuron's initializer keeps every Population ever built (state.clear()
+        # does not empty it), and with them all their cells
+        self.sim.simulator.initializer.clear()
+        _forget_projections()
+        gc.collect()

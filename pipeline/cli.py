@@ -156,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one step; return the exit code (2 for bad input, with a one-paragraph message)."""
     from backends import UnknownBackendError
+    from backends.neuron import NeuronError
     from backends.spinnaker import SpinnakerError
     from .config import ConfigError
     from .io import ResultFileError
@@ -163,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, ResultFileError, UnknownBackendError, SpinnakerError) as err:
+    except (ConfigError, ResultFileError, UnknownBackendError, SpinnakerError,
+            NeuronError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
