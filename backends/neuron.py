@@ -37,7 +37,6 @@ Translations (data, in :func:`neuron_translation`, every one reported with its s
 from __future__ import annotations
 
 import dataclasses
-import gc
 import math
 import os
 import sys
@@ -154,13 +153,6 @@ def import_pynn():
     return sim
 
 
-def _forget_projections() -> None:
-    """Empty pyNN.neuron's module-level list of every Projection ever made (it keeps the
-    old networks alive across set-ups)."""
-    import pyNN.neuron.projections as prj
-    del prj._projections[:]
-
-
 def apply_native_overrides(projection) -> dict[int, list]:
     """Set NATIVE_OVERRIDES on every synapse of a plastic pyNN.neuron ``projection``;
     return its connections grouped by presynaptic index."""
@@ -263,9 +255,6 @@ class NeuronBackend:
         self.rng_seed = int(rng_seed or self.seed)
         sim.setup(timestep=self.dt, min_delay=self.dt, max_delay=max(10 * self.dt, 1.0),
                   native_rng_baseseed=self.rng_seed)
-        sim.simulator.initializer.clear()
-        _forget_projections()
-        gc.collect()        # free what an earlier set-up left (see end())
         self.sim, self.h = sim, h
         self.noise = []
         return sim
@@ -493,8 +482,10 @@ class NeuronBackend:
         }
 
     def end(self) -> None:
-        """Release the simulator and free the network's NEURON objects: cells left alive
-        would keep firing into the next set-up's random stream (same process)."""
+        """Release the simulator. The network's NEURON objects stay alive until the process
+        exits: pyNN.neuron keeps every Projection in a module-level list and its cells hold
+        NetCons onto themselves, and freeing 4e5 connections one by one took 110 s at the
+        default scale. Hence one build per process (no checkpoints, see __init__)."""
         for src in self.noise:
             src.release()
         self.noise = []
@@ -502,9 +493,3 @@ class NeuronBackend:
         self._rows = {}
         self.net = None
         self.sim.end()
-        self.sim.simulator.state.clear()
-        # pyNN.neuron's initializer keeps every Population ever built (state.clear()
-        # does not empty it), and with them all their cells
-        self.sim.simulator.initializer.clear()
-        _forget_projections()
-        gc.collect()
