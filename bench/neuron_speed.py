@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -32,10 +34,13 @@ BACKENDS = ("nest", "neuron")
 def run(cfg_path: Path, backend: str, out: Path) -> dict:
     """Simulate one seed on ``backend``; return its timings [s] and mean rates [Hz]."""
     t = time.perf_counter()
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run([sys.executable, "-m", "pipeline", "simulate", "--config", str(cfg_path),
                     "--backend", backend, "--seed", "1", "--out", str(out)],
                    check=True, cwd=ROOT, capture_output=True)
     wall = time.perf_counter() - t
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
     rows = list(csv.DictReader(open(out / "episodes.csv")))
     prov = json.loads((out / "provenance.json").read_text())
     per = np.array([float(r["wall_total_s"]) for r in rows])
@@ -48,6 +53,7 @@ def run(cfg_path: Path, backend: str, out: Path) -> dict:
         "simulation_s_per_episode_mean": float(sim.mean()),
         "build_s": prov["timings"]["build_s"],
         "process_wall_s": round(wall, 1),
+        "process_cpu_s": round(cpu, 1),      # less sensitive to other load than wall time
         "rate_target_hz": float(np.mean([float(r["rate_target_hz"]) for r in rows])),
         "rate_non_target_hz": float(np.mean([float(r["rate_non_target_hz"]) for r in rows])),
         "rate_inh_hz": float(np.mean([float(r["rate_inh_hz"]) for r in rows])),
@@ -62,7 +68,10 @@ def main(cfg_path: str, episodes: int) -> dict:
     cfg["recording"]["full_weights_at"] = [0, episodes - 1]
     cfg["validation"]["comparisons"] = []
     out = {"config": cfg_path, "episodes": episodes, "threads": 1,
-           "host": platform.node(), "note": "wall times on a shared 2-core machine",
+           "host": platform.node(),
+           "note": "wall times on a 2-core machine shared with other jobs: compare the "
+                   "backends within one run; process_cpu_s is less sensitive to the load",
+           "load_average_at_start": list(os.getloadavg()),
            "network": {k: cfg["network"][k] for k in ("n_exc", "n_inh")},
            "inputs": cfg["inputs"]["m"], "dt_ms": cfg["simulation"]["dt_ms"],
            "episode_ms": cfg["protocol"]["t_warm_ms"] + cfg["protocol"]["t_train_ms"]}
