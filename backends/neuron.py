@@ -58,12 +58,12 @@ NOISE_CHUNK_MS = 100.0
 # pyNN.neuron's SpikeSourcePoisson divides by the rate: "off" is this rate [Hz] (one
 # spike in 3e4 years; 1e-4 expected spikes in a default run of 1000 neurons x 120 s)
 MIN_RATE_HZ = 1e-9
-STREAM_NOISE = 6
+STREAM_NOISE = 6     # numpy stream of the per-cell noise: default_rng([seed, 6, population])
 # Set on every plastic synapse's StdwaGuetig after the PyNN build (checked like the rest):
 # PyNN 0.13 drops AdditivePotentiationMultiplicativeDepression's muLTP/muLTD on NEURON,
 # leaving the mechanism's muLTD = 0 (additive depression); and it sets
 # allow_update_on_post = 0, which defers potentiation to the next pre spike.
-NATIVE_OVERRIDES = {"muLTP": 0.0, "muLTD": 1.0, "allow_update_on_post": 1.0}     # numpy stream of the per-cell noise: default_rng([seed, 6, population])
+NATIVE_OVERRIDES = {"muLTP": 0.0, "muLTD": 1.0, "allow_update_on_post": 1.0}
 
 
 class NeuronError(RuntimeError):
@@ -307,7 +307,8 @@ class NeuronBackend:
         want = self.expected_native(self.p)
         c0 = next(iter(self.net.plastic.connections))
         wa = c0.weight_adjuster
-        got: dict[str, dict[str, float]] = {"stdp": {k: float(getattr(wa, k)) for k in want["stdp"]}}
+        got: dict[str, dict[str, float]] = {
+            "stdp": {k: float(getattr(wa, k)) for k in want["stdp"]}}
         for pop in ("exc", "inh"):
             cell = getattr(self.net, pop)[0]._cell
             got[f"cell_{pop}"] = {k: float(getattr(cell, k)) for k in want[f"cell_{pop}"]}
@@ -433,6 +434,8 @@ class NeuronBackend:
         s = self.scale
         sd_used = noise_stdev(p.d_exc, p, dt, "backward_euler")
         sd_exact = noise_stdev(p.d_exc, p, dt, "exact")
+        first_step_change = (psp["amplitude_first_step_rel"]
+                             / psp["amplitude_delta_model_same_time_rel"] - 1)
         return {
             "backend": self.name,
             "emulation": False,
@@ -477,8 +480,15 @@ class NeuronBackend:
             "poisson_off_rate_hz": {"model": 0.0, "used": MIN_RATE_HZ},
             "spike_times": "rounded to the time grid (NEURON accumulates t += dt)",
             "threads": 1,
-            "changes": ["cell_type", "stdp allow_update_on_post", "noise source",
-                        "vecstim ping"],
+            "changes": [
+                f"cell: IF_curr_exp (tau_syn {tau_syn(dt):.3g} ms, {s:.6g} nA per mV) for "
+                f"IF_curr_delta; PSP visible {dt:g} ms later, first-step amplitude "
+                f"{first_step_change:+.2e} relative, area {psp['area_rel'] - 1:+.1e}",
+                "stdp: StdwaGuetig muLTD 0 -> 1 (dropped by PyNN), allow_update_on_post "
+                "0 -> 1 (potentiation at the post spike)",
+                f"noise: per-cell current, stdev {sd_used / sd_exact - 1:+.2%} for backward Euler",
+                f"inputs: VecStim ping 1 -> {dt:g} ms",
+                f"poisson off rate: 0 -> {MIN_RATE_HZ:g} Hz"],
         }
 
     def end(self) -> None:

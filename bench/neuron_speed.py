@@ -82,7 +82,8 @@ def main(cfg_path: str, episodes: int) -> dict:
             out[b] = run(path, b, Path(tmp) / b)
             print(f"{b}: {out[b]['s_per_episode_mean']:.2f} s/episode "
                   f"(build {out[b]['build_s']:.1f} s)", flush=True)
-    out["neuron_over_nest"] = out["neuron"]["s_per_episode_mean"] / out["nest"]["s_per_episode_mean"]
+    out["neuron_over_nest"] = (out["neuron"]["s_per_episode_mean"]
+                               / out["nest"]["s_per_episode_mean"])
     res = ROOT / "bench" / "results" / "neuron_speed.json"
     res.parent.mkdir(exist_ok=True)
     tmp_res = res.with_suffix(".json.partial")

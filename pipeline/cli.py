@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("simulate", help="train P episodes on one backend and seed")
     s.add_argument("--config", required=True, help="experiment YAML (config/default.yaml)")
-    s.add_argument("--backend", default="nest", help="nest (default), nest-spinnaker, spinnaker, neuron")
+    s.add_argument("--backend", default="nest",
+                   help="nest (default), nest-spinnaker, spinnaker, neuron")
     s.add_argument("--seed", type=int, required=True, help="experiment seed (>= 1)")
     s.add_argument("--out", required=True, help="run directory to write")
     s.set_defaults(func=_simulate)
