@@ -3,8 +3,9 @@
 Everything random is drawn on the host from the experiment's seed (connectivity, initial
 weights, patterns, input spike trains), so every backend simulates the same network and
 the same input. :func:`build` creates the network through the PyNN API only; the ``sim``
-module is passed in (``pyNN.nest``, ``pyNN.spiNNaker``, ...). A backend may translate the
-STDP rule's parameters (a data table, see ``backends/``) but never re-describes the network.
+module is passed in (``pyNN.nest``, ``pyNN.spiNNaker``, ``pyNN.neuron``, ...). A backend may
+translate the STDP rule's parameters, the cell type and the weights' unit (a data table,
+:class:`Translation`, see ``backends/``) but never re-describes the network.
 
 Units inside: ms, mV, nA, nF, Hz (PyNN's). Config values in the paper's units (time in
 tau_m, voltage in theta) are converted here, once.
