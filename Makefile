@@ -13,6 +13,12 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+# the neuron backend: compile PyNN's NMODL mechanisms (pyNN/neuron/nmodl) with the
+# venv's nrnivmodl, then check that pyNN.neuron loads them
+	cd "$$($(BIN)/python -c 'import os, pyNN; print(os.path.join(os.path.dirname(pyNN.__file__), "neuron", "nmodl"))')" \
+	  && $(abspath $(BIN))/nrnivmodl > $(abspath $(VENV))/nrnivmodl.log 2>&1 && test -d x86_64 \
+	  || { cat $(abspath $(VENV))/nrnivmodl.log; echo "nrnivmodl failed: PyNN's NEURON mechanisms are not compiled (a C compiler is needed)"; exit 1; }
+	$(BIN)/python -c "import pyNN.neuron" > /dev/null
 	touch $@
 
 run: $(STAMP)                 ## the default workflow end to end -> results/default/

@@ -112,6 +112,9 @@ for _c in VALIDATION:
         _cfg = copy.deepcopy(dict(config))
         _cfg["protocol"]["episodes"] = _c["episodes"]
         _cfg["validation"] = dict(_cfg["validation"], comparisons=[])
+        # the validation's statistics read no spiking recall (and the neuron backend
+        # builds one simulator per process, so it cannot hold a recall session)
+        _cfg["readout"] = dict(_cfg["readout"], spiking=False)
         _cfg["recording"]["full_weights_at"] = sorted(
             {e for e in _cfg["recording"]["full_weights_at"] if e < _c["episodes"]}
             | {0, _c["episodes"] - 1})
@@ -173,7 +176,7 @@ rule simulate:
     conda:
         "environment.yml"
     wildcard_constraints:
-        backend="nest[a-z-]*",
+        backend="nest[a-z-]*|neuron",
     input:
         config="{prefix}/config.yaml",
     output:

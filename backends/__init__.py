@@ -14,6 +14,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "nest": ("backends.nest", "NestBackend"),
     "nest-spinnaker": ("backends.nest_spinnaker", "NestSpinnakerBackend"),
     "spinnaker": ("backends.spinnaker", "SpinnakerBackend"),
+    "neuron": ("backends.neuron", "NeuronBackend"),
 }
 
 

@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("simulate", help="train P episodes on one backend and seed")
     s.add_argument("--config", required=True, help="experiment YAML (config/default.yaml)")
-    s.add_argument("--backend", default="nest", help="nest (default), nest-spinnaker, spinnaker")
+    s.add_argument("--backend", default="nest", help="nest (default), nest-spinnaker, spinnaker, neuron")
     s.add_argument("--seed", type=_seed, required=True,
                    help="experiment seed, an integer from 1 to 2147483646")
     s.add_argument("--out", required=True, help="run directory to write")
@@ -196,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one step; return the exit code (2 for bad input, with a one-paragraph message)."""
     from backends import UnknownBackendError
+    from backends.neuron import NeuronError
     from backends.spinnaker import SpinnakerError
     from .config import ConfigError
     from .cost import InsufficientMemoryError
@@ -206,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (ConfigError, ResultFileError, UnknownBackendError, SpinnakerError,
-            InsufficientMemoryError, RunLockedError, DiskFullError) as err:
+            InsufficientMemoryError, RunLockedError, DiskFullError, NeuronError) as err:
         print(f"error: {err.strerror if isinstance(err, OSError) else err}", file=sys.stderr)
         return 2
     except MemoryError:

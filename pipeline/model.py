@@ -3,8 +3,9 @@
 Everything random is drawn on the host from the experiment's seed (connectivity, initial
 weights, patterns, input spike trains), so every backend simulates the same network and
 the same input. :func:`build` creates the network through the PyNN API only; the ``sim``
-module is passed in (``pyNN.nest``, ``pyNN.spiNNaker``, ...). A backend may translate the
-STDP rule's parameters (a data table, see ``backends/``) but never re-describes the network.
+module is passed in (``pyNN.nest``, ``pyNN.spiNNaker``, ``pyNN.neuron``, ...). A backend may
+translate the STDP rule's parameters, the cell type and the weights' unit (a data table,
+:class:`Translation`, see ``backends/``) but never re-describes the network.
 
 Units inside: ms, mV, nA, nF, Hz (PyNN's). Config values in the paper's units (time in
 tau_m, voltage in theta) are converted here, once.
@@ -87,16 +88,26 @@ def params_from_config(cfg: Mapping[str, Any]) -> Params:
     )
 
 
-def noise_stdev(d: float, p: Params, dt: float) -> float:
+# The membrane's decay factor a over one step dt [ms] (V_{k+1} = a V_k + R I_k (1 - a) for
+# a current I_k held over the step), per integration scheme of the simulators: NEST's
+# exact integration, NEURON's fixed-step backward Euler (V_{k+1} (1 + dt/tau) = V_k + ...).
+MEMBRANE_DECAY: dict[str, Callable[[float, float], float]] = {
+    "exact": lambda dt, tau: math.exp(-dt / tau),
+    "backward_euler": lambda dt, tau: 1.0 / (1.0 + dt / tau),
+}
+
+
+def noise_stdev(d: float, p: Params, dt: float, integrator: str = "exact") -> float:
     """Return the stdev [nA] of a current held constant over each step ``dt`` [ms] that
     gives the free membrane potential the variance D*theta^2 of the white-noise model.
 
-    With V_{k+1} = a V_k + R I_k (1 - a), a = exp(-dt/tau_m), R = tau_m/C, the stationary
+    With V_{k+1} = a V_k + R I_k (1 - a), a = exp(-dt/tau_m) (``integrator`` 'exact'; see
+    MEMBRANE_DECAY for the others), R = tau_m/C, the stationary
     variance of V is R^2 sigma^2 (1 - a)/(1 + a); the white-noise model dv = (mu - v) dt +
     sqrt(2 D) dW (paper units) has variance D. Hence sigma = theta sqrt(D) / R *
     sqrt((1 + a)/(1 - a)), which tends to theta sqrt(2 D tau_m / dt) / R for small dt.
     """
-    a = math.exp(-dt / p.tau_m)
+    a = MEMBRANE_DECAY[integrator](dt, p.tau_m)
     r = p.tau_m / CM_NF
     return p.theta * math.sqrt(d) / r * math.sqrt((1 + a) / (1 - a))
 
@@ -234,6 +245,20 @@ class Translation:
     # extra PyNN ``additional_parameters`` per population label ("exc", "inh"), as
     # functions of Params (e.g. sPyNNaker's fixed-point weight range)
     population_parameters: dict[str, Callable[[Params], dict]] = field(default_factory=dict)
+    cell_type: str = "IF_curr_delta"
+    cell_parameters: dict[str, Callable[[Params], float]] = field(default_factory=dict)
+    weight_scale: Callable[[Params], float] | None = None
+    integrator: str = "exact"
+    noise_source: Callable[..., Any] | None = None
+    min_rate_hz: float = 0.0
+
+    def scale(self, p: Params) -> float:
+        """Return the simulator weight per mV of PSP jump (1.0 for delta synapses)."""
+        return 1.0 if self.weight_scale is None else float(self.weight_scale(p))
+
+    def cell_values(self, p: Params) -> dict[str, float]:
+        """Return the extra PyNN cell parameters for the model parameters ``p``."""
+        return {k: float(f(p)) for k, f in self.cell_parameters.items()}
 
     def values(self, p: Params) -> dict[str, float]:
         """Return the PyNN parameter values for the model parameters ``p``."""
@@ -272,7 +297,7 @@ def stdp_synapse(sim, p: Params, translation: Translation, delay: float):
     wd_names = [k for k in v if k not in ("tau_plus", "tau_minus", "A_plus", "A_minus")]
     weight_dep = getattr(sim, translation.weight_dependence)(**{k: v[k] for k in wd_names})
     return sim.STDPMechanism(timing_dependence=timing, weight_dependence=weight_dep,
-                             weight=p.m0, delay=delay)
+                             weight=p.m0 * translation.scale(p), delay=delay)
 
 
 def build(sim, p: Params, conn: Connectivity, translation: Translation,
@@ -285,11 +310,15 @@ def build(sim, p: Params, conn: Connectivity, translation: Translation,
     """
     dt = sim.get_time_step()
     delay = min_delay(sim)
+    scale = translation.scale(p)          # simulator weight per mV of PSP jump
+    cell_type = getattr(sim, translation.cell_type)
+    noise_source = translation.noise_source or sim.NoisyCurrentSource
 
     def population(n, mu, label):
         extra = translation.population_parameters.get(label)
         kw = {"additional_parameters": extra(p)} if extra else {}
-        return sim.Population(n, sim.IF_curr_delta(**neuron_parameters(p, mu)), label=label, **kw)
+        cell = cell_type(**neuron_parameters(p, mu), **translation.cell_values(p))
+        return sim.Population(n, cell, label=label, **kw)
 
     exc = population(p.n_exc, p.mu_exc, "exc")
     inh = population(p.n_inh, p.mu_inh, "inh")
@@ -297,7 +326,8 @@ def build(sim, p: Params, conn: Connectivity, translation: Translation,
     inh.initialize(v=conn.v_init["inh"])
     first = [list(map(float, t)) for t in input_trains] if input_trains is not None else []
     inputs = sim.Population(p.m, sim.SpikeSourceArray(spike_times=first), label="inputs")
-    supervision = sim.Population(p.n_exc, sim.SpikeSourcePoisson(rate=0.0), label="supervision")
+    supervision = sim.Population(p.n_exc, sim.SpikeSourcePoisson(rate=translation.min_rate_hz),
+                                label="supervision")
 
     noise_sources = {}
     # on for any run (1e8 ms, a day of biological time: sPyNNaker stores the stop as a
@@ -305,15 +335,15 @@ def build(sim, p: Params, conn: Connectivity, translation: Translation,
     t_stop = 1e8
     for name, pop, d in (("exc", exc, p.d_exc), ("inh", inh, p.d_inh)):
         if d > 0:
-            src = sim.NoisyCurrentSource(mean=0.0, stdev=noise_stdev(d, p, dt), dt=dt,
-                                         start=0.0, stop=t_stop)
+            src = noise_source(mean=0.0, stdev=noise_stdev(d, p, dt, translation.integrator),
+                               dt=dt, start=0.0, stop=t_stop)
             src.inject_into(pop)
             noise_sources[name] = src
 
     pops = {"exc": exc, "inh": inh}
     w_inh = translation.inhibitory_sign * p.j_inh
-    jumps = {("exc", "exc"): p.j_ee, ("exc", "inh"): p.j_ie,
-             ("inh", "exc"): w_inh, ("inh", "inh"): w_inh}
+    jumps = {("exc", "exc"): p.j_ee * scale, ("exc", "inh"): p.j_ie * scale,
+             ("inh", "exc"): w_inh * scale, ("inh", "inh"): w_inh * scale}
     projections = {}
     for (pre, post), pairs in conn.lists.items():
         if len(pairs) == 0:
@@ -329,10 +359,10 @@ def build(sim, p: Params, conn: Connectivity, translation: Translation,
             label=f"{pre}->{post}")
     projections["supervision->exc"] = sim.Projection(
         supervision, exc, sim.OneToOneConnector(),
-        sim.StaticSynapse(weight=p.supervision_jump, delay=delay),
+        sim.StaticSynapse(weight=p.supervision_jump * scale, delay=delay),
         receptor_type="excitatory", label="supervision->exc")
     pre_i, post_i = np.meshgrid(np.arange(p.m), np.arange(p.n_exc), indexing="ij")
-    ff = np.column_stack([pre_i.ravel(), post_i.ravel(), conn.w0.ravel(),
+    ff = np.column_stack([pre_i.ravel(), post_i.ravel(), conn.w0.ravel() * scale,
                           np.full(pre_i.size, delay)]).astype(float)
     plastic = sim.Projection(
         inputs, exc, sim.FromListConnector(ff, column_names=["weight", "delay"]),

@@ -17,7 +17,7 @@ from typing import Any
 
 from .config import config_hash
 
-PACKAGES = ("nest-simulator", "PyNN", "sPyNNaker", "neo", "elephant", "nixio", "numpy",
+PACKAGES = ("nest-simulator", "PyNN", "sPyNNaker", "neuron", "neo", "elephant", "nixio", "numpy",
             "scipy", "matplotlib", "snakemake", "quantities")
 
 
