@@ -226,7 +226,13 @@ class NeuronBackend:
     name = "neuron"
     label = "NEURON (pyNN.neuron; IF_curr_exp standing in for delta synapses)"
     produces_spikes = True
+    map_only = False                # runs the episode protocol
     deferred_facilitation = False   # potentiation is applied at the post spike
+
+    @staticmethod
+    def time_step(cfg: dict) -> float:
+        """Return the simulation time step [ms] this backend uses for ``cfg``."""
+        return float(cfg["simulation"]["dt_ms"])
 
     def __init__(self, cfg: dict, seed: int, run_dir) -> None:
         self.cfg = cfg
