@@ -124,7 +124,7 @@ def segments(episodes: int, every: int) -> list[tuple[int, int]]:
 
 
 def check_granted_cores(cfg: dict, environ: dict[str, str] | None = None,
-                        stream=sys.stderr) -> int:
+                        stream=None) -> int:
     """Return the NEST threads of this run (``simulation.threads`` of the config to run
     with, already capped to the usable cores by ``resolve_threads``), warning under SLURM
     when the job was granted more cores than that: they stay idle, since results depend
@@ -138,7 +138,8 @@ def check_granted_cores(cfg: dict, environ: dict[str, str] | None = None,
               f"(SLURM_CPUS_PER_TASK={granted}) but simulation.threads is {threads}: NEST "
               f"runs {threads} thread{'s' if threads > 1 else ''} (the results depend on "
               f"that number) and {granted - threads} core(s) stay idle; set "
-              f"simulation.threads: {granted} to use them", file=stream, flush=True)
+              f"simulation.threads: {granted} to use them", file=stream or sys.stderr,
+              flush=True)
     return threads
 
 
