@@ -13,6 +13,7 @@ import importlib
 REGISTRY: dict[str, tuple[str, str]] = {
     "nest": ("backends.nest", "NestBackend"),
     "nest-spinnaker": ("backends.nest_spinnaker", "NestSpinnakerBackend"),
+    "nest-spinnaker-hw": ("backends.nest_spinnaker", "NestSpinnakerHwBackend"),
     "spinnaker": ("backends.spinnaker", "SpinnakerBackend"),
     "neuron": ("backends.neuron", "NeuronBackend"),
 }
