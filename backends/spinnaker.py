@@ -85,11 +85,26 @@ def spinnaker_translation(cfg: dict) -> Translation:
         inhibitory_sign=1.0,      # sPyNNaker: positive weights, the receptor sets the sign
         note=("substituted: sPyNNaker's multiplicative rule, dw+ = A_plus (w_max' - w), "
               "exact depression; potentiation exact at m0 (see rule_error)"),
+        # one noise source per core, each with its own seed (see noise_seed)
+        noise_block=lambda p: int(cfg["spinnaker"]["neurons_per_core"]),
         population_parameters={
             "exc": lambda p: {"max_expected_summed_weight": [ring_buffer_range(p, cfg)] * 2},
             "inh": lambda p: {"max_expected_summed_weight": [ring_buffer_range(p, cfg)] * 2},
         },
     )
+
+
+NOISE_STREAM = 0x4E015E   # separates the noise seeds from the model's other random streams
+
+
+def noise_seed(seed: int, source: str) -> tuple[int, ...]:
+    """Return the four MarsKiss64 seed words of the noise source named ``source`` (e.g.
+    'exc[0:200]'), drawn reproducibly from the experiment ``seed`` and the name, so every
+    core's source gets its own sequence."""
+    from spynnaker.pyNN.utilities.utility_calls import create_mars_kiss_seeds
+    key = [seed, NOISE_STREAM] + [ord(c) for c in source]
+    state = int(np.random.default_rng(key).integers(1, 2**31 - 1))
+    return tuple(create_mars_kiss_seeds(np.random.RandomState(state)))
 
 
 def rule_error(p: Params, cfg: dict, w_hi_theta: float = 0.3) -> dict:
@@ -243,6 +258,26 @@ def resource_report(board_chips: int = 48) -> dict:
     }
 
 
+def noise_seeds_per_core(net: Network) -> dict:
+    """Return, after mapping, the noise seeds sPyNNaker writes to each neuron core of the
+    E and I populations: {'cores': n, 'distinct_seeds': k, 'max_sources_per_core': s,
+    'per_core': [{'population', 'neurons': [lo, hi], 'seeds': [[4 words], ...]}]}. With
+    one seeded source per core, k == n and s == 1."""
+    cores = []
+    for pop in (net.exc, net.inh):
+        for mv in pop._vertex.machine_vertices:
+            get = getattr(mv, "_PopulationMachineNeurons__get_current_sources_sorted", None)
+            if get is None:              # a synapse core: no current sources
+                continue
+            sl = mv.vertex_slice
+            cores.append({"population": pop.label, "neurons": [sl.lo_atom, sl.hi_atom],
+                          "seeds": [[int(x) for x in src.parameters["seed"]] for src in get()]})
+    seeds = {tuple(x) for c in cores for x in c["seeds"]}
+    return {"cores": len(cores), "distinct_seeds": len(seeds),
+            "max_sources_per_core": max((len(c["seeds"]) for c in cores), default=0),
+            "per_core": cores}
+
+
 class SpinnakerBackend:
     """Maps (and on hardware, runs) the model through pyNN.spiNNaker."""
 
@@ -298,10 +333,11 @@ class SpinnakerBackend:
         self.p = p
         self._w0 = conn.w0
         self.net = build(self.sim, p, conn, self.translation, input_trains=input_trains)
-        from spynnaker.pyNN.utilities.utility_calls import create_mars_kiss_seeds
-        for k, src in enumerate(self.net.noise_sources.values()):
-            # sPyNNaker draws an unseeded seed otherwise: runs would not be reproducible
-            src.set_parameters(seed=create_mars_kiss_seeds(np.random.RandomState(self.seed + k)))
+        for name, src in self.net.noise_sources.items():
+            # sPyNNaker ignores a given rng (RandomState(None)) and writes a source's one
+            # seed to every core it spans: one source per core (noise_block), each seeded
+            # from the experiment's seed
+            src.set_parameters(seed=noise_seed(self.seed, name))
         return self.net
 
     def map(self, duration: float) -> dict:
@@ -333,6 +369,7 @@ class SpinnakerBackend:
                 f"{rep['missing_binaries']}; it could never run on a board. Keep "
                 f"spinnaker.synapse_cores >= 1 (split neuron/synapse cores)")
         self.measured = self._measure_quantisation()
+        self.measured["noise_seeds"] = noise_seeds_per_core(self.net)
         return rep
 
     def _measure_quantisation(self) -> dict:

@@ -119,3 +119,21 @@ def test_emulation_synapse_is_spynnakers_multiplicative_rule():
     w_fac = p.m0 + dw_plus
     expected = w_fac * (1 + p.r_ac * math.exp(-(1010.0 - d - t_post) / p.tau_ac))
     assert w - p.m0 == pytest.approx(expected - p.m0, rel=1e-6)     # double precision
+
+
+def test_noise_sources_get_one_seed_per_core(tmp_path, write_config):
+    """sPyNNaker writes a NoisyCurrentSource's one seed to every core it spans (and ignores
+    a given rng): the backend injects one source per core, seeded from the experiment's
+    seed. 200 E at 100 per core = 2 cores, 50 I = 1 core: 3 distinct seeds."""
+    from backends.spinnaker import noise_seed
+    r, out, _ = _map(tmp_path, write_config, **{"spinnaker.neurons_per_core": 100})
+    assert r.returncode == 0, r.stderr[-3000:]
+    noise = json.loads((out / "translation.json").read_text())["measured_on_spinnaker"][
+        "noise_seeds"]
+    assert noise["cores"] == 3 and noise["max_sources_per_core"] == 1
+    assert noise["distinct_seeds"] == 3
+    by = {(c["population"], c["neurons"][0]): c["seeds"][0] for c in noise["per_core"]}
+    # reproducible: the seeds are those drawn from seed 1 and the source's name
+    assert by[("exc", 100)] == list(noise_seed(1, "exc[100:200]"))
+    assert by[("inh", 0)] == list(noise_seed(1, "inh"))
+    assert noise_seed(2, "exc[100:200]") != noise_seed(1, "exc[100:200]")
