@@ -15,6 +15,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "nest-spinnaker": ("backends.nest_spinnaker", "NestSpinnakerBackend"),
     "nest-spinnaker-hw": ("backends.nest_spinnaker", "NestSpinnakerHwBackend"),
     "spinnaker": ("backends.spinnaker", "SpinnakerBackend"),
+    "spinnaker-hw": ("backends.spinnaker", "SpinnakerHwBackend"),
     "neuron": ("backends.neuron", "NeuronBackend"),
 }
 

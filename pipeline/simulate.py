@@ -290,6 +290,8 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
     if getattr(backend, "map_only", False):
         return map_only(backend, cfg, p, conn, pat, seed, out, prov, stream)
     prov.record["nest_threads"] = check_granted_cores(run_cfg, stream=stream)
+    if getattr(backend, "execution", None):
+        prov.record["execution"] = backend.execution      # e.g. "virtual: no dynamics"
     state = checkpoint.load(out, identity) if every > 0 else None
     if state is not None:
         print(f"[simulate] resuming from the checkpoint after episode {state.next_episode}",
@@ -316,6 +318,8 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
         t = time.perf_counter()
         seg_conn = model.Connectivity(lists=conn.lists, w0=state.w,
                                       v_init=model.draw_initial_state(p, seed, k))
+        if hasattr(backend, "schedule"):      # sPyNNaker: the segment's cues load with it
+            backend.schedule(p, pat, state.next_episode, b)
         backend.build(p, seg_conn)
         timings["build_s"] = round(timings["build_s"] + time.perf_counter() - t, 3)
         print(f"[simulate] built in {time.perf_counter() - t:.1f} s", file=stream, flush=True)

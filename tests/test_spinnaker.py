@@ -137,3 +137,34 @@ def test_noise_sources_get_one_seed_per_core(tmp_path, write_config):
     assert by[("exc", 100)] == list(noise_seed(1, "exc[100:200]"))
     assert by[("inh", 0)] == list(noise_seed(1, "inh"))
     assert noise_seed(2, "exc[100:200]") != noise_seed(1, "exc[100:200]")
+
+
+def test_hardware_protocol_on_the_virtual_board(tmp_path, write_config):
+    """spinnaker-hw runs the hardware protocol's code path end to end on the virtual board
+    (build with the scheduled cues, 2 episodes of runs, supervision reloads, weight
+    read-backs, output files) without touching HOME, and labels it 'virtual: no dynamics'."""
+    cfg = tiny_config_dict(**{"readout.spiking": False, "protocol.episodes": 2})
+    cfg["recording"]["full_weights_at"] = [0, 1]
+    path = write_config(cfg)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
+    out = tmp_path / "hw"
+    r = subprocess.run([sys.executable, "-m", "pipeline", "simulate", "--backend",
+                        "spinnaker-hw", "--config", str(path), "--seed", "1", "--out", str(out)],
+                       capture_output=True, text=True, cwd=ROOT, env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert not (home / ".spynnaker.cfg").exists()
+    assert "virtual: no dynamics" in r.stderr
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["execution"] == "virtual: no dynamics" and prov["produces_spikes"] is False
+    assert prov["protocol"]["name"] == "hardware"
+    tr = json.loads((out / "translation.json").read_text())
+    est = tr["board_time_estimate"]
+    # one mapping, then per episode: two continuation runs (warm-up, training), one
+    # supervision reload and one weight read-back
+    assert est["calls"] == {"first_run_s": 1, "run_s": 3, "set_drive_s": 2,
+                            "read_back_s": 2, "build_s": 1}
+    assert tr["resources"]["missing_binaries"] == []
+    for name in ("weights.npz", "episodes.csv", "spikes.nix"):
+        assert (out / name).exists()
