@@ -88,3 +88,17 @@ def test_emulation_runs_the_hardware_protocol(tmp_path):
     # without homeostasis the mean drifts away from m0 within the first segment
     start1 = float((w["class_mean_start"][1] * sizes).sum() / sizes.sum())
     assert abs(start1 - p_m0) > 1e-6
+
+
+def test_report_splits_capacity_into_numerics_and_protocol():
+    from pipeline.report import spinnaker_split
+
+    def cap(name, mean, bound=False):
+        return (None, {"backend": [name], "capacity_simulation": {"mean": mean,
+                                                                   "lower_bound": bound}})
+    lines = spinnaker_split([cap("nest", 40.0), cap("nest-spinnaker", 35.5),
+                             cap("nest-spinnaker-hw", 20.0)])
+    text = " ".join(lines)
+    assert "numerics" in text and "+4.5 episodes" in text and "+15.5 episodes" in text
+    assert "total +20.0" in text and "lower bound" not in text
+    assert spinnaker_split([cap("nest", 40.0), cap("nest-spinnaker", 35.5)]) == []
