@@ -13,7 +13,9 @@ import importlib
 REGISTRY: dict[str, tuple[str, str]] = {
     "nest": ("backends.nest", "NestBackend"),
     "nest-spinnaker": ("backends.nest_spinnaker", "NestSpinnakerBackend"),
+    "nest-spinnaker-hw": ("backends.nest_spinnaker", "NestSpinnakerHwBackend"),
     "spinnaker": ("backends.spinnaker", "SpinnakerBackend"),
+    "spinnaker-hw": ("backends.spinnaker", "SpinnakerHwBackend"),
     "neuron": ("backends.neuron", "NeuronBackend"),
 }
 

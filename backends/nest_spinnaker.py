@@ -15,6 +15,7 @@ import dataclasses
 import numpy as np
 
 from pipeline.model import Network, Params, Translation
+from pipeline.protocol import HARDWARE_PROTOCOL, NEST_PROTOCOL, protocol_deviations
 
 from .nest import NestBackend
 from .spinnaker import (a_plus_substitute, quantise, spinnaker_translation, translation_report,
@@ -39,7 +40,8 @@ class NestSpinnakerBackend(NestBackend):
     """NEST emulating SpiNNaker's constraints (an approximation; see module doc)."""
 
     name = "nest-spinnaker"
-    label = "NEST emulating SpiNNaker's constraints (an approximation)"
+    label = "NEST emulating SpiNNaker's constraints (an approximation), NEST protocol"
+    protocol = NEST_PROTOCOL
     # PyNN 0.13's GutigWeightDependence on NEST drops mu_plus and mu_minus (its __init__
     # does not pass them on), leaving NEST's 0.5: set them on the connections.
     native_overrides = {"mu_plus": lambda p: 1.0, "mu_minus": lambda p: 1.0}
@@ -85,4 +87,20 @@ class NestSpinnakerBackend(NestBackend):
         rep = translation_report(self.p, self.cfg, float(self.cfg["simulation"]["dt_ms"]),
                                  self.dt, emulation=True, backend=self.name)
         rep["nest_native"] = getattr(self, "native", {})
+        rep["protocol"] = {"name": self.protocol.name, "description": self.protocol.description,
+                           "rebuild_every": int(self.cfg["spinnaker"].get("rebuild_every", 0))
+                           if self.protocol.homeostasis_at == "rebuild" else None,
+                           "deviations_from_nest_protocol":
+                               protocol_deviations(self.protocol, self.cfg)}
         return rep
+
+
+class NestSpinnakerHwBackend(NestSpinnakerBackend):
+    """The emulation running the hardware protocol (pipeline.protocol.HARDWARE_PROTOCOL):
+    what a board should give, numerics and protocol together. Beside ``nest-spinnaker``
+    (NEST protocol) it splits the capacity lost to SpiNNaker into numerics and protocol."""
+
+    name = "nest-spinnaker-hw"
+    label = ("NEST emulating SpiNNaker's constraints (an approximation), hardware protocol "
+             "(plasticity on throughout, no weight writes, homeostasis only at rebuilds)")
+    protocol = HARDWARE_PROTOCOL

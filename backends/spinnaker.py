@@ -85,11 +85,26 @@ def spinnaker_translation(cfg: dict) -> Translation:
         inhibitory_sign=1.0,      # sPyNNaker: positive weights, the receptor sets the sign
         note=("substituted: sPyNNaker's multiplicative rule, dw+ = A_plus (w_max' - w), "
               "exact depression; potentiation exact at m0 (see rule_error)"),
+        # one noise source per core, each with its own seed (see noise_seed)
+        noise_block=lambda p: int(cfg["spinnaker"]["neurons_per_core"]),
         population_parameters={
             "exc": lambda p: {"max_expected_summed_weight": [ring_buffer_range(p, cfg)] * 2},
             "inh": lambda p: {"max_expected_summed_weight": [ring_buffer_range(p, cfg)] * 2},
         },
     )
+
+
+NOISE_STREAM = 0x4E015E   # separates the noise seeds from the model's other random streams
+
+
+def noise_seed(seed: int, source: str) -> tuple[int, ...]:
+    """Return the four MarsKiss64 seed words of the noise source named ``source`` (e.g.
+    'exc[0:200]'), drawn reproducibly from the experiment ``seed`` and the name, so every
+    core's source gets its own sequence."""
+    from spynnaker.pyNN.utilities.utility_calls import create_mars_kiss_seeds
+    key = [seed, NOISE_STREAM] + [ord(c) for c in source]
+    state = int(np.random.default_rng(key).integers(1, 2**31 - 1))
+    return tuple(create_mars_kiss_seeds(np.random.RandomState(state)))
 
 
 def rule_error(p: Params, cfg: dict, w_hi_theta: float = 0.3) -> dict:
@@ -243,6 +258,26 @@ def resource_report(board_chips: int = 48) -> dict:
     }
 
 
+def noise_seeds_per_core(net: Network) -> dict:
+    """Return, after mapping, the noise seeds sPyNNaker writes to each neuron core of the
+    E and I populations: {'cores': n, 'distinct_seeds': k, 'max_sources_per_core': s,
+    'per_core': [{'population', 'neurons': [lo, hi], 'seeds': [[4 words], ...]}]}. With
+    one seeded source per core, k == n and s == 1."""
+    cores = []
+    for pop in (net.exc, net.inh):
+        for mv in pop._vertex.machine_vertices:
+            get = getattr(mv, "_PopulationMachineNeurons__get_current_sources_sorted", None)
+            if get is None:              # a synapse core: no current sources
+                continue
+            sl = mv.vertex_slice
+            cores.append({"population": pop.label, "neurons": [sl.lo_atom, sl.hi_atom],
+                          "seeds": [[int(x) for x in src.parameters["seed"]] for src in get()]})
+    seeds = {tuple(x) for c in cores for x in c["seeds"]}
+    return {"cores": len(cores), "distinct_seeds": len(seeds),
+            "max_sources_per_core": max((len(c["seeds"]) for c in cores), default=0),
+            "per_core": cores}
+
+
 class SpinnakerBackend:
     """Maps (and on hardware, runs) the model through pyNN.spiNNaker."""
 
@@ -298,10 +333,11 @@ class SpinnakerBackend:
         self.p = p
         self._w0 = conn.w0
         self.net = build(self.sim, p, conn, self.translation, input_trains=input_trains)
-        from spynnaker.pyNN.utilities.utility_calls import create_mars_kiss_seeds
-        for k, src in enumerate(self.net.noise_sources.values()):
-            # sPyNNaker draws an unseeded seed otherwise: runs would not be reproducible
-            src.set_parameters(seed=create_mars_kiss_seeds(np.random.RandomState(self.seed + k)))
+        for name, src in self.net.noise_sources.items():
+            # sPyNNaker ignores a given rng (RandomState(None)) and writes a source's one
+            # seed to every core it spans: one source per core (noise_block), each seeded
+            # from the experiment's seed
+            src.set_parameters(seed=noise_seed(self.seed, name))
         return self.net
 
     def map(self, duration: float) -> dict:
@@ -333,6 +369,7 @@ class SpinnakerBackend:
                 f"{rep['missing_binaries']}; it could never run on a board. Keep "
                 f"spinnaker.synapse_cores >= 1 (split neuron/synapse cores)")
         self.measured = self._measure_quantisation()
+        self.measured["noise_seeds"] = noise_seeds_per_core(self.net)
         return rep
 
     def _measure_quantisation(self) -> dict:
@@ -370,3 +407,169 @@ class SpinnakerBackend:
             self.sim.end()
         finally:
             os.chdir(self._cwd)
+
+
+class SpinnakerHwBackend(SpinnakerBackend):
+    """``spinnaker-hw``: the hardware protocol (pipeline.protocol.HARDWARE_PROTOCOL) end to
+    end through pyNN.spiNNaker: build from the host's weights, then per episode set the
+    cue's spike times and the supervision rates, run 1.2 s (a continuation: no reset, no
+    weight writes, plasticity on throughout) and read the plastic weights back
+    (Projection.get). On the virtual board every step runs except the binaries: the
+    outputs are labelled "virtual: no dynamics" (no spikes, weights stay at their loaded
+    values) and the measured times of mapping, reloads and read-backs feed the estimate
+    of a board's wall time. Hardware is the config change of the map-only backend."""
+
+    name = "spinnaker-hw"
+    map_only = False
+
+    def __init__(self, cfg: dict, seed: int, run_dir) -> None:
+        super().__init__(cfg, seed, run_dir)
+        from pipeline.protocol import HARDWARE_PROTOCOL
+        if cfg.get("readout", {}).get("spiking"):
+            raise SpinnakerError(
+                "config key 'readout.spiking' = true: the spinnaker-hw backend holds no "
+                "spiking-recall session (it switches plasticity off, which sPyNNaker cannot "
+                "do within a run); set readout.spiking: false for spinnaker-hw runs")
+        self.protocol = HARDWARE_PROTOCOL
+        self.map_only = False
+        self.produces_spikes = not self.virtual
+        self.execution = "virtual: no dynamics" if self.virtual else "hardware"
+        self.label = ("sPyNNaker, hardware protocol, on a virtual board (virtual: no "
+                      "dynamics -- every step runs but no binary: no spikes, weights stay "
+                      "as loaded)" if self.virtual else
+                      "sPyNNaker on SpiNNaker hardware, hardware protocol (untested here)")
+        self.deferred_facilitation = True     # sPyNNaker, like NEST, potentiates late
+        self.timings: dict = {"first_run_s": [], "run_s": [], "set_drive_s": [],
+                              "read_back_s": [], "build_s": []}
+        self._last_t = {"exc": 0.0, "inh": 0.0, "inputs": 0.0}
+
+    def setup(self, rng_seed: int | None = None):
+        """Set up pyNN.spiNNaker (a new mapping follows at the first run)."""
+        self._first = True
+        self._last_t = {"exc": 0.0, "inh": 0.0, "inputs": 0.0}
+        return super().setup(rng_seed)
+
+    def now(self) -> float:
+        """Return the simulation time [ms]."""
+        return float(self.sim.get_current_time())
+
+    def schedule(self, p: Params, pat, first: int, stop: int) -> None:
+        """Draw the cue spike trains [ms] of episodes first .. stop-1 of this build, on its
+        clock (episode j starts at (j - first) * (t_warm + t_train)), to be loaded with
+        the build: sPyNNaker 1!7.4.1 cannot change a SpikeSourceArray's per-neuron spike
+        times after mapping (Population.set fails in the partitioner's buffer slicing)."""
+        from pipeline import model
+        T = p.t_warm + p.t_train
+        per = [model.draw_input_spikes(p, self.seed, j, pat.cues[j], (j - first) * T, T,
+                                       self.dt) for j in range(first, stop)]
+        self._scheduled = [np.concatenate([tr[m] for tr in per]) for m in range(p.m)]
+
+    def build(self, p: Params, conn, input_trains=None) -> Network:
+        """Build with the scheduled cue trains of the whole build loaded (see schedule)."""
+        t = time.perf_counter()
+        trains = input_trains if input_trains is not None else getattr(self, "_scheduled", None)
+        net = super().build(p, conn, trains)
+        self.timings["build_s"].append(time.perf_counter() - t)
+        return net
+
+    def set_drive(self, trains: list[np.ndarray], supervision_rates: np.ndarray) -> None:
+        """Check that the episode's input spikes [ms] are among those scheduled with the
+        build, and set the supervision rates [Hz] for the next run (Poisson rates change
+        between runs without remapping)."""
+        t = time.perf_counter()
+        sched = self._scheduled
+        for m, x in enumerate(trains):
+            if len(x) and not np.isin(np.round(x, 6), np.round(sched[m], 6)).all():
+                raise SpinnakerError(f"input {m}: the episode's spikes were not scheduled "
+                                     f"with the build (backend.schedule)")
+        self.net.supervision.set(rate=np.asarray(supervision_rates, float))
+        self.timings["set_drive_s"].append(time.perf_counter() - t)
+
+    def set_plasticity(self, rows: np.ndarray, on: bool) -> None:
+        raise SpinnakerError("sPyNNaker cannot switch plasticity within a run; the hardware "
+                             "protocol keeps it on (pipeline.protocol.HARDWARE_PROTOCOL)")
+
+    def write_weights(self, rows: np.ndarray, values: np.ndarray) -> None:
+        raise SpinnakerError("sPyNNaker does not implement Projection.set: weights enter "
+                             "only with a build (spinnaker.rebuild_every)")
+
+    def run(self, duration: float) -> None:
+        """Run ``duration`` ms; the first run of a build maps, generates data and loads."""
+        t = time.perf_counter()
+        if self._first:
+            self.resources = self.map(duration)
+            self._first = False
+            self.timings["first_run_s"].append(time.perf_counter() - t)
+        else:
+            self.sim.run(duration)
+            self.timings["run_s"].append(time.perf_counter() - t)
+
+    def spikes(self, pop: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return (index, time [ms]) of the spikes of ``pop`` since the last call; none on
+        a virtual board (no binary runs)."""
+        if self.virtual:
+            return np.array([], np.int64), np.array([])
+        st = getattr(self.net, pop).get_data("spikes").segments[-1].spiketrains
+        idx = np.concatenate([np.full(len(s), i) for i, s in enumerate(st)]).astype(np.int64)
+        t = np.concatenate([np.asarray(s.magnitude, float) for s in st])
+        sel = t >= self._last_t[pop]
+        self._last_t[pop] = self.now()
+        order = np.lexsort((idx[sel], t[sel]))
+        return idx[sel][order], t[sel][order]
+
+    def read_weights(self, rows: np.ndarray) -> np.ndarray:
+        """Return the plastic weights [mV] of input rows ``rows``, shape (len, N_E): one
+        Projection.get of the whole projection (sPyNNaker reads it per core)."""
+        t = time.perf_counter()
+        got = np.asarray(self.net.plastic.get("weight", format="list"))
+        self.timings["read_back_s"].append(time.perf_counter() - t)
+        full = np.zeros((self.p.m, self.p.n_exc))
+        full[got[:, 0].astype(int), got[:, 1].astype(int)] = got[:, 2]
+        return full[np.asarray(rows, int)]
+
+    def plastic_delay(self) -> float:
+        """The plastic synapses' delay [ms]: one board time step."""
+        return self.dt
+
+    def potentiation_step(self, w: np.ndarray) -> np.ndarray:
+        """A_plus (w_max' - w) [mV]: the substituted multiplicative potentiation."""
+        return a_plus_substitute(self.p, self.cfg) * (w_max_substitute(self.p, self.cfg) - w)
+
+    def board_time_estimate(self) -> dict:
+        """Return the measured parts [s] (median per call) and the estimated wall time [s]
+        of this config's whole seed on a board: per build, mapping + data generation +
+        load as measured; per episode, the real-time run (t_warm + t_train), the drive's
+        reload and the weight read-back as measured. On a virtual board the load and the
+        read-back touch no board, so their board cost is not in these numbers."""
+        from pipeline.model import params_from_config
+        p = params_from_config(self.cfg)
+        med = {k: float(np.median(v)) if v else None for k, v in self.timings.items()}
+        every = int(self.scfg.get("rebuild_every", 0))
+        builds = math.ceil(p.episodes / every) if every else 1
+        episode_real = (p.t_warm + p.t_train) / 1e3
+        # two runs per episode (warm-up, training: their spikes are read apart), one
+        # drive reload, one read-back
+        per_episode = episode_real + (med["set_drive_s"] or 0.0) + 2 * (med["run_s"] or 0.0) \
+            + (med["read_back_s"] or 0.0)
+        total = builds * ((med["first_run_s"] or 0.0) + (med["build_s"] or 0.0)) \
+            + p.episodes * per_episode
+        return {"measured_median_s": med, "calls": {k: len(v) for k, v in self.timings.items()},
+                "episodes": p.episodes, "builds": builds,
+                "real_time_per_episode_s": episode_real,
+                "per_episode_s": per_episode, "total_s": total,
+                "note": "virtual board: host-side parts only; the load and read-back over "
+                        "the network to a board are not measured" if self.virtual else
+                        "measured on hardware"}
+
+    def translation_report(self) -> dict:
+        from pipeline.protocol import protocol_deviations
+        rep = super().translation_report()
+        rep["execution"] = self.execution
+        rep["protocol"] = {"name": self.protocol.name, "description": self.protocol.description,
+                           "rebuild_every": int(self.scfg.get("rebuild_every", 0)),
+                           "deviations_from_nest_protocol":
+                               protocol_deviations(self.protocol, self.cfg)}
+        rep["board_time_estimate"] = self.board_time_estimate()
+        if getattr(self, "resources", None):
+            rep["resources"] = self.resources
+        return rep

@@ -134,6 +134,8 @@ def capacity_step(run_dirs: list[Path], out: Path, theory: str | None = None,
         "threshold": threshold,
         "chance": runs[0].f_s,
         "backend": prov.record["backend"],
+        # the episode protocol the runs followed (pipeline.protocol; 'nest' before it was recorded)
+        "protocol": sorted({r.provenance.get("protocol", {}).get("name", "nest") for r in runs}),
         "mixed_code_versions": mixed_code,
     }
     th = None

@@ -123,7 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("simulate", help="train P episodes on one backend and seed")
     s.add_argument("--config", required=True, help="experiment YAML (config/default.yaml)")
-    s.add_argument("--backend", default="nest", help="nest (default), nest-spinnaker, spinnaker, neuron")
+    s.add_argument("--backend", default="nest",
+                   help="nest (default), nest-spinnaker, nest-spinnaker-hw, spinnaker, "
+                        "spinnaker-hw, neuron")
     s.add_argument("--seed", type=_seed, required=True,
                    help="experiment seed, an integer from 1 to 2147483646")
     s.add_argument("--out", required=True, help="run directory to write")

@@ -250,6 +250,9 @@ class Translation:
     weight_scale: Callable[[Params], float] | None = None
     integrator: str = "exact"
     noise_source: Callable[..., Any] | None = None
+    # neurons per noise source: one source per consecutive block of that many neurons (a
+    # board core, whose neurons share one seed), None = one source per population
+    noise_block: Callable[[Params], int] | None = None
     min_rate_hz: float = 0.0
 
     def scale(self, p: Params) -> float:
@@ -334,11 +337,15 @@ def build(sim, p: Params, conn: Connectivity, translation: Translation,
     # 32-bit step count, 1e9 steps at 0.1 ms)
     t_stop = 1e8
     for name, pop, d in (("exc", exc, p.d_exc), ("inh", inh, p.d_inh)):
-        if d > 0:
+        if d <= 0:
+            continue
+        block = int(translation.noise_block(p)) if translation.noise_block else pop.size
+        for a in range(0, pop.size, block):
             src = noise_source(mean=0.0, stdev=noise_stdev(d, p, dt, translation.integrator),
                                dt=dt, start=0.0, stop=t_stop)
-            src.inject_into(pop)
-            noise_sources[name] = src
+            b = min(a + block, pop.size)
+            src.inject_into(pop if block >= pop.size else pop[a:b])
+            noise_sources[name if block >= pop.size else f"{name}[{a}:{b}]"] = src
 
     pops = {"exc": exc, "inh": inh}
     w_inh = translation.inhibitory_sign * p.j_inh

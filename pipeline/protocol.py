@@ -18,6 +18,87 @@ import numpy as np
 from . import model
 from .stdp_bookkeeping import PreTrace, facilitation_correction
 
+
+@dataclass(frozen=True)
+class ProtocolRules:
+    """What the episode loop may do between and within runs (data, one per protocol).
+
+    ``switch_plasticity``: plasticity off for the warm-up, on for training (else on
+    throughout). ``host_writes``: the host may write feed-forward weights into the running
+    simulator (else weights only go in with a build). ``homeostasis_at``: 'episode' (after
+    every episode, on the host, written back) or 'rebuild' (only where the network is
+    rebuilt from the host's weights: every ``spinnaker.rebuild_every`` episodes, never if
+    0). ``read_back``: when the weights are read from the simulator."""
+
+    name: str
+    switch_plasticity: bool
+    host_writes: bool
+    homeostasis_at: str
+    read_back: str
+    description: str
+
+
+NEST_PROTOCOL = ProtocolRules(
+    name="nest", switch_plasticity=True, host_writes=True, homeostasis_at="episode",
+    read_back="cue rows after every episode",
+    description="DESIGN.md section 3: warm-up with plasticity off, training with it on, "
+                "homeostasis on the host after every episode, weights written back")
+
+# What sPyNNaker 1!7.4.1 can execute (README, 'SpiNNaker: the hardware protocol'):
+# Projection.set raises NotImplementedError, WeightChanger does not combine with STDP, so
+# nothing is written between runs and plasticity cannot be switched per phase.
+HARDWARE_PROTOCOL = ProtocolRules(
+    name="hardware", switch_plasticity=False, host_writes=False, homeostasis_at="rebuild",
+    read_back="cue rows after every episode (a pause of the run, Projection.get)",
+    description="one continuous run per rebuild segment: every episode's cue and "
+                "supervision scheduled, plasticity on throughout, no weight writes; "
+                "homeostasis only where the network is rebuilt from the host's weights")
+
+PROTOCOLS = {r.name: r for r in (NEST_PROTOCOL, HARDWARE_PROTOCOL)}
+
+
+def protocol_deviations(rules: ProtocolRules, cfg: dict) -> list[dict]:
+    """Return every way ``rules`` differ from the NEST protocol, as records
+    {item, nest, this_protocol, consequence} (empty for the NEST protocol itself)."""
+    if rules == NEST_PROTOCOL:
+        return []
+    every = int(cfg["spinnaker"].get("rebuild_every", 0))
+    homeo = cfg["protocol"]["homeostasis"]
+    out = []
+    if not rules.switch_plasticity:
+        out.append({"item": "plasticity during the warm-up",
+                    "nest": "off (lambda = 0) for t_warm, on for t_train",
+                    "this_protocol": "on throughout: the warm-up is 200 ms more training",
+                    "consequence": "more potentiation per episode; the warm-up's rate "
+                                   "transient is learnt"})
+    if homeo and rules.homeostasis_at == "rebuild":
+        out.append({"item": "homeostasis",
+                    "nest": "every E neuron's feed-forward row scaled to mean m0 after every "
+                            "episode (host), written back",
+                    "this_protocol": (f"only at rebuilds, every {every} episodes" if every
+                                      else "none: no rebuild (spinnaker.rebuild_every = 0)"),
+                    "consequence": "row means drift between rebuilds; the weights' own "
+                                   "fixed point (multiplicative depression) bounds them"})
+    if not rules.host_writes:
+        out.append({"item": "weight writes",
+                    "nest": "host copy written into the simulator before each episode",
+                    "this_protocol": "weights enter only with a build (Projection.set is not "
+                                     "implemented in sPyNNaker)",
+                    "consequence": "the facilitation owed at an episode's end is applied "
+                                   "by the simulator itself at the next pre spike"})
+    out.append({"item": "membrane state and traces",
+                "nest": "continuous within a segment; reset at a build",
+                "this_protocol": (f"continuous within a run; reset at each rebuild (every "
+                                  f"{every} episodes)" if every else
+                                  "continuous over the whole run (one build)"),
+                "consequence": "none within a run"})
+    out.append({"item": "read-back points",
+                "nest": NEST_PROTOCOL.read_back,
+                "this_protocol": rules.read_back,
+                "consequence": "on a board each read is a pause of the real-time run; "
+                               "the recall session is a separate load with the read weights"})
+    return out
+
 # Synapse classes: (post is a target of the episode?, pre is in its cue?)
 CLASSES = ("cue->target", "cue->non_target", "non_cue->target", "non_cue->non_target")
 
@@ -99,19 +180,22 @@ class Presentation:
 
 
 def present_episode(backend, p: model.Params, seed: int, j: int, cue: np.ndarray,
-                    target: np.ndarray, rows: np.ndarray, trace: PreTrace) -> Presentation:
-    """Present episode j (warm-up, plasticity off; training, plasticity on) on a backend
-    whose weights of ``rows`` are current; read those weights back. ``trace`` (the pre
-    traces) is advanced in place."""
+                    target: np.ndarray, rows: np.ndarray, trace: PreTrace,
+                    rules: ProtocolRules = NEST_PROTOCOL) -> Presentation:
+    """Present episode j (warm-up, plasticity off unless ``rules`` keep it on; training,
+    plasticity on) on a backend whose weights of ``rows`` are current; read those weights
+    back. ``trace`` (the pre traces) is advanced in place."""
     t0 = backend.now()
     trains = model.draw_input_spikes(p, seed, j, cue, t0, p.t_warm + p.t_train, backend.dt)
     backend.set_drive(trains, supervision_rates(p, target))
     t_sim = time.perf_counter()
-    backend.set_plasticity(rows, False)
+    if rules.switch_plasticity:
+        backend.set_plasticity(rows, False)
     if p.t_warm > 0:
         backend.run(p.t_warm)
     warm = {k: backend.spikes(k) for k in ("exc", "inh")}
-    backend.set_plasticity(rows, True)
+    if rules.switch_plasticity:
+        backend.set_plasticity(rows, True)
     backend.run(p.t_train)
     train = {k: backend.spikes(k) for k in ("exc", "inh", "inputs")}
     sim = time.perf_counter() - t_sim
@@ -121,8 +205,10 @@ def present_episode(backend, p: model.Params, seed: int, j: int, cue: np.ndarray
     if backend.deferred_facilitation:
         post_idx = np.concatenate([warm["exc"][0], train["exc"][0]])
         post_t = np.concatenate([warm["exc"][1], train["exc"][1]])
+        # plasticity on from t_on: the training phase, or the whole episode if not switched
+        t_on = t0 + p.t_warm if rules.switch_plasticity else t0
         after = np.clip(after + facilitation_correction(
-            trace, rows, trains, post_idx, post_t, p.n_exc, t0 + p.t_warm,
+            trace, rows, trains, post_idx, post_t, p.n_exc, t_on,
             t0 + p.t_warm + p.t_train, backend.plastic_delay(), p,
             step=backend.potentiation_step(after)),
             0.0, p.w_max)
@@ -174,7 +260,7 @@ def run_episodes(backend, p: model.Params, pat: model.Patterns, seed: int, state
                  stop: int, homeostasis_on: bool, ref: np.ndarray,
                  sample: dict[str, np.ndarray], full_weights_at: set[int],
                  progress: Progress | None = None, snapshot_at: set[int] = frozenset(),
-                 snapshots: dict | None = None) -> None:
+                 snapshots: dict | None = None, rules: ProtocolRules = NEST_PROTOCOL) -> None:
     """Train episodes state.next_episode .. stop-1 on a backend built with the weights
     ``state.w``, updating ``state`` in place. After every episode j in ``snapshot_at`` a
     copy of the host weights [mV] is put in ``snapshots[j]`` (for the spiking recall).
@@ -183,6 +269,8 @@ def run_episodes(backend, p: model.Params, pat: model.Patterns, seed: int, state
     before it, ``class_mean_start`` (P, 4) at the start of the episode, ``cue_sums``
     (len(ref), P, N_E) summed cue weights of every reference memory after every episode
     (NaN before the memory is stored), ``w_<j>`` full matrices.
+    ``rules`` is the protocol: with ``rules.host_writes`` False nothing is written into
+    the simulator and homeostasis is left to the caller (at rebuilds).
     """
     w, trace, out = state.w, state.trace, state.results
     stale = np.zeros(p.m, bool)              # rows where the backend's copy is outdated
@@ -200,7 +288,7 @@ def run_episodes(backend, p: model.Params, pat: model.Patterns, seed: int, state
         before = w[rows].copy()
         masks = class_masks(p.m, p.n_exc, cue, target)
         out["class_mean_start"][j] = [w[mk].mean() / p.theta for mk in masks]
-        ep = present_episode(backend, p, seed, j, cue, target, rows, trace)
+        ep = present_episode(backend, p, seed, j, cue, target, rows, trace, rules)
         io += ep.io_s
         after, warm, train, t0, sim = ep.weights, ep.warm, ep.train, ep.t0, ep.sim_s
         w[rows] = after
@@ -208,9 +296,9 @@ def run_episodes(backend, p: model.Params, pat: model.Patterns, seed: int, state
         dw = np.zeros((p.m, p.n_exc))
         dw[rows] = after - before
         out["class_mean_before"][j] = [w[mk].mean() / p.theta for mk in masks]
-        if homeostasis_on:
+        if homeostasis_on and rules.homeostasis_at == "episode":
             w = homeostasis(w, p.m0)
-            stale[:] = True
+            stale[:] = rules.host_writes
         out["class_mean"][j] = [w[mk].mean() / p.theta for mk in masks]
         out["class_var"][j] = [w[mk].var() / p.theta ** 2 for mk in masks]
         for k, i in ref_pos.items():

@@ -99,7 +99,7 @@ def simulate_seconds(cfg: dict, backend: str = "nest") -> float:
     """Return the expected wall time [s] of one simulate run of ``backend`` at
     ``simulation.threads`` NEST threads (before the safety factor)."""
     d, p = MEASURED["default"], MEASURED["paper"]
-    emulation = backend == "nest-spinnaker"
+    emulation = backend.startswith("nest-spinnaker")   # either protocol: the 1 ms step
     dt = cfg["spinnaker"]["timestep_ms"] if emulation else cfg["simulation"]["dt_ms"]
     ref = d["simulate-emulation" if emulation else "simulate"]
     per_episode = (ref["wall_s"] - ref["build_s"] - START_UP_S) / d["scale"]["episodes"]

@@ -116,11 +116,15 @@ def map_only(backend, cfg: dict, p: model.Params, conn, pat, seed: int, out: Pat
     return record
 
 
-def segments(episodes: int, every: int) -> list[tuple[int, int]]:
-    """Return the [start, stop) episode ranges between checkpoints (one if every == 0)."""
-    if every <= 0:
-        return [(0, episodes)]
-    return [(a, min(a + every, episodes)) for a in range(0, episodes, every)]
+def segments(episodes: int, every: int, rebuild_every: int = 0) -> list[tuple[int, int]]:
+    """Return the [start, stop) episode ranges between checkpoints (``every``) and
+    rebuilds (``rebuild_every``); one range if both are 0."""
+    cuts = {0, episodes}
+    for n in (every, rebuild_every):
+        if n > 0:
+            cuts.update(range(0, episodes, n))
+    cuts = sorted(cuts)
+    return list(zip(cuts[:-1], cuts[1:]))
 
 
 def check_granted_cores(cfg: dict, environ: dict[str, str] | None = None,
@@ -287,6 +291,8 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
     if getattr(backend, "map_only", False):
         return map_only(backend, cfg, p, conn, pat, seed, out, prov, stream)
     prov.record["nest_threads"] = check_granted_cores(run_cfg, stream=stream)
+    if getattr(backend, "execution", None):
+        prov.record["execution"] = backend.execution      # e.g. "virtual: no dynamics"
     state = checkpoint.load(out, identity) if every > 0 else None
     if state is not None:
         print(f"[simulate] resuming from the checkpoint after episode {state.next_episode}",
@@ -296,13 +302,25 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
         state = protocol.TrainingState.fresh(p, conn.w0, len(ref))
     progress = protocol.Progress(p.episodes, stream, f"[simulate seed {seed}] ")
     timings = prov.record.setdefault("timings", {"build_s": 0.0})
-    for k, (a, b) in enumerate(segments(p.episodes, every)):
+    rules = getattr(backend, "protocol", protocol.NEST_PROTOCOL)
+    rebuild = int(cfg["spinnaker"].get("rebuild_every", 0)) \
+        if rules.homeostasis_at == "rebuild" else 0
+    homeostasis_at_build = cfg["protocol"]["homeostasis"] and rebuild > 0
+    prov.record["protocol"] = {"name": rules.name, "description": rules.description,
+                               "rebuild_every": rebuild,
+                               "deviations": protocol.protocol_deviations(rules, cfg)}
+    for k, (a, b) in enumerate(segments(p.episodes, every, rebuild)):
         if b <= state.next_episode:
             continue
+        if homeostasis_at_build and a > 0 and a % rebuild == 0:
+            # the hardware protocol's homeostasis: on the host, loaded with the rebuild
+            state.w = protocol.homeostasis(state.w, p.m0)
         backend.setup(rng_seed=model.simulator_seed(seed, k))
         t = time.perf_counter()
         seg_conn = model.Connectivity(lists=conn.lists, w0=state.w,
                                       v_init=model.draw_initial_state(p, seed, k))
+        if hasattr(backend, "schedule"):      # sPyNNaker: the segment's cues load with it
+            backend.schedule(p, pat, state.next_episode, b)
         backend.build(p, seg_conn)
         timings["build_s"] = round(timings["build_s"] + time.perf_counter() - t, 3)
         print(f"[simulate] built in {time.perf_counter() - t:.1f} s", file=stream, flush=True)
@@ -312,7 +330,7 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
         snapshots: dict[int, np.ndarray] = {}
         protocol.run_episodes(backend, p, pat, seed, state, b, cfg["protocol"]["homeostasis"],
                               ref, sample, set(rec["full_weights_at"]), progress=progress,
-                              snapshot_at=points, snapshots=snapshots)
+                              snapshot_at=points, snapshots=snapshots, rules=rules)
         translation = backend.translation_report()
         backend.end()
         if snapshots:

@@ -119,3 +119,52 @@ def test_emulation_synapse_is_spynnakers_multiplicative_rule():
     w_fac = p.m0 + dw_plus
     expected = w_fac * (1 + p.r_ac * math.exp(-(1010.0 - d - t_post) / p.tau_ac))
     assert w - p.m0 == pytest.approx(expected - p.m0, rel=1e-6)     # double precision
+
+
+def test_noise_sources_get_one_seed_per_core(tmp_path, write_config):
+    """sPyNNaker writes a NoisyCurrentSource's one seed to every core it spans (and ignores
+    a given rng): the backend injects one source per core, seeded from the experiment's
+    seed. 200 E at 100 per core = 2 cores, 50 I = 1 core: 3 distinct seeds."""
+    from backends.spinnaker import noise_seed
+    r, out, _ = _map(tmp_path, write_config, **{"spinnaker.neurons_per_core": 100})
+    assert r.returncode == 0, r.stderr[-3000:]
+    noise = json.loads((out / "translation.json").read_text())["measured_on_spinnaker"][
+        "noise_seeds"]
+    assert noise["cores"] == 3 and noise["max_sources_per_core"] == 1
+    assert noise["distinct_seeds"] == 3
+    by = {(c["population"], c["neurons"][0]): c["seeds"][0] for c in noise["per_core"]}
+    # reproducible: the seeds are those drawn from seed 1 and the source's name
+    assert by[("exc", 100)] == list(noise_seed(1, "exc[100:200]"))
+    assert by[("inh", 0)] == list(noise_seed(1, "inh"))
+    assert noise_seed(2, "exc[100:200]") != noise_seed(1, "exc[100:200]")
+
+
+def test_hardware_protocol_on_the_virtual_board(tmp_path, write_config):
+    """spinnaker-hw runs the hardware protocol's code path end to end on the virtual board
+    (build with the scheduled cues, 2 episodes of runs, supervision reloads, weight
+    read-backs, output files) without touching HOME, and labels it 'virtual: no dynamics'."""
+    cfg = tiny_config_dict(**{"readout.spiking": False, "protocol.episodes": 2})
+    cfg["recording"]["full_weights_at"] = [0, 1]
+    path = write_config(cfg)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
+    out = tmp_path / "hw"
+    r = subprocess.run([sys.executable, "-m", "pipeline", "simulate", "--backend",
+                        "spinnaker-hw", "--config", str(path), "--seed", "1", "--out", str(out)],
+                       capture_output=True, text=True, cwd=ROOT, env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert not (home / ".spynnaker.cfg").exists()
+    assert "virtual: no dynamics" in r.stderr
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["execution"] == "virtual: no dynamics" and prov["produces_spikes"] is False
+    assert prov["protocol"]["name"] == "hardware"
+    tr = json.loads((out / "translation.json").read_text())
+    est = tr["board_time_estimate"]
+    # one mapping, then per episode: two continuation runs (warm-up, training), one
+    # supervision reload and one weight read-back
+    assert est["calls"] == {"first_run_s": 1, "run_s": 3, "set_drive_s": 2,
+                            "read_back_s": 2, "build_s": 1}
+    assert tr["resources"]["missing_binaries"] == []
+    for name in ("weights.npz", "episodes.csv", "spikes.nix"):
+        assert (out / name).exists()
