@@ -141,8 +141,9 @@ def main(argv: list[str] | None = None) -> dict:
     out = {"config": args.config, "n_exc": p.n_exc, "threads": args.threads,
            "connector": args.connector, "episodes_timed": len(steady),
            "build": build, **ckpt,
-           "episode": {k: float(np.mean([r[k] for r in steady])) for k in steady[0]},
-           "weights_checksum": float(np.sum(state.w))}
+           "episode": {k: float(np.mean([r[k] for r in steady])) for k in steady[0]}}
+    import resource
+    out["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB
     print(json.dumps(out))
     return out
 
