@@ -317,7 +317,8 @@ def build(sim, p: Params, conn: Connectivity, translation: Translation,
     scale = translation.scale(p)          # simulator weight per mV of PSP jump
     cell_type = getattr(sim, translation.cell_type)
     noise_source = translation.noise_source or sim.NoisyCurrentSource
-    from_list = translation.list_connector() if translation.list_connector else sim.FromListConnector
+    from_list = (translation.list_connector() if translation.list_connector
+                 else sim.FromListConnector)
 
     def population(n, mu, label):
         extra = translation.population_parameters.get(label)
