@@ -103,11 +103,12 @@ def main(argv: list[str] | None = None) -> dict:
     t_start = time.perf_counter()
     for scale in args.scales.split(","):
         cfg = SCALES[scale]
-        entry: dict = {"config": cfg, "episode": {}, "build": {},
-                       "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-                           timespec="seconds"),
-                       "load_average_start": list(os.getloadavg()),
-                       "command": "python bench/speed.py " + " ".join(argv or sys.argv[1:])}
+        # a run of some thread counts keeps the others' figures from earlier runs
+        entry: dict = results["scales"].get(scale, {"config": cfg, "episode": {}, "build": {}})
+        entry.setdefault("runs", []).append({
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "load_average_start": list(os.getloadavg()), "threads": args.threads,
+            "command": "python bench/speed.py " + " ".join(argv or sys.argv[1:])})
         for threads in (int(t) for t in args.threads.split(",")):
             ours, bare, pynn = [], [], []
             for rep in range(args.reps):
