@@ -30,6 +30,10 @@ test: $(STAMP)                ## the test suite (fast tier; what CI runs)
 test-slow: $(STAMP)           ## the slow, paper-scale checks (not in CI)
 	$(BIN)/python -m pytest -m slow $(ARGS)
 
+bench: $(STAMP)               ## episode and build speed -> bench/results.json (by hand, ~20 min)
+	$(BIN)/python bench/speed.py $(ARGS)
+	$(BIN)/python bench/table.py
+
 $(VENV)/.installed-hpc: $(STAMP)   # the [hpc] extra: snakemake-executor-plugin-slurm
 	$(BIN)/python -m pip install --quiet -e ".[test,hpc]"
 	touch $@

@@ -20,6 +20,8 @@ import numpy as np
 
 from pipeline.model import Network, Params, Translation, build
 
+from .nest_bulk import bulk_from_list_connector
+
 # The model's STDP rule in PyNN terms on NEST (exact, no substitution).
 STDP_TRANSLATION = Translation(
     weight_dependence="AdditivePotentiationMultiplicativeDepression",
@@ -36,6 +38,7 @@ STDP_TRANSLATION = Translation(
         "w_min": lambda p: 0.0,
     },
     inhibitory_sign=-1.0,   # PyNN on NEST: current-based inhibitory weights are negative
+    list_connector=bulk_from_list_connector,   # same connections, one NEST call
     note="exact: NEST stdp_synapse with mu_plus=0 (additive potentiation), mu_minus=1 "
          "(multiplicative depression)",
 )

@@ -18,6 +18,7 @@ from pipeline.model import Network, Params, Translation
 from pipeline.protocol import HARDWARE_PROTOCOL, NEST_PROTOCOL, protocol_deviations
 
 from .nest import NestBackend
+from .nest_bulk import bulk_from_list_connector
 from .spinnaker import (a_plus_substitute, quantise, spinnaker_translation, translation_report,
                         w_max_substitute, weight_quantum)
 
@@ -32,7 +33,7 @@ def emulation_translation(cfg: dict) -> Translation:
     params["mu_plus"] = lambda p: 1.0      # Gutig with mu = 1: multiplicative both ways
     params["mu_minus"] = lambda p: 1.0
     return Translation(weight_dependence="GutigWeightDependence", parameters=params,
-                       inhibitory_sign=-1.0,
+                       inhibitory_sign=-1.0, list_connector=bulk_from_list_connector,
                        note="emulation of " + spin.note)
 
 

@@ -254,6 +254,10 @@ class Translation:
     # board core, whose neurons share one seed), None = one source per population
     noise_block: Callable[[Params], int] | None = None
     min_rate_hz: float = 0.0
+    # returns the PyNN FromListConnector class to connect the host-drawn lists with (a
+    # subclass of the simulator's, same arguments; NEST's creates them in bulk); None:
+    # ``sim.FromListConnector``
+    list_connector: Callable[[], Any] | None = None
 
     def scale(self, p: Params) -> float:
         """Return the simulator weight per mV of PSP jump (1.0 for delta synapses)."""
@@ -316,6 +320,8 @@ def build(sim, p: Params, conn: Connectivity, translation: Translation,
     scale = translation.scale(p)          # simulator weight per mV of PSP jump
     cell_type = getattr(sim, translation.cell_type)
     noise_source = translation.noise_source or sim.NoisyCurrentSource
+    from_list = (translation.list_connector() if translation.list_connector
+                 else sim.FromListConnector)
 
     def population(n, mu, label):
         extra = translation.population_parameters.get(label)
@@ -360,7 +366,7 @@ def build(sim, p: Params, conn: Connectivity, translation: Translation,
         cl = np.column_stack([pairs.astype(float), np.full(len(pairs), jumps[(pre, post)]),
                               np.full(len(pairs), delay)])
         projections[f"{pre}->{post}"] = sim.Projection(
-            pops[pre], pops[post], sim.FromListConnector(cl, column_names=["weight", "delay"]),
+            pops[pre], pops[post], from_list(cl, column_names=["weight", "delay"]),
             synapse_type=sim.StaticSynapse(),
             receptor_type="excitatory" if pre == "exc" else "inhibitory",
             label=f"{pre}->{post}")
@@ -372,7 +378,7 @@ def build(sim, p: Params, conn: Connectivity, translation: Translation,
     ff = np.column_stack([pre_i.ravel(), post_i.ravel(), conn.w0.ravel() * scale,
                           np.full(pre_i.size, delay)]).astype(float)
     plastic = sim.Projection(
-        inputs, exc, sim.FromListConnector(ff, column_names=["weight", "delay"]),
+        inputs, exc, from_list(ff, column_names=["weight", "delay"]),
         synapse_type=stdp_synapse(sim, p, translation, delay),
         receptor_type="excitatory", label="inputs->exc")
     projections["inputs->exc"] = plastic
