@@ -278,7 +278,10 @@ def validation_section(paths: list[Path], base: Path) -> list[str]:
              "A, statistic by statistic (rates, CV/LV of ISIs, correlations, class CCGs, weight "
              "changes and distributions, forgetting curve, capacity). \"Equal\" is calibrated "
              "by the seed-to-seed spread; Holm's correction keeps the family-wise false-alarm "
-             "level at alpha. Cohen's d is the difference in seed-to-seed SDs.", "",
+             "level at alpha. Cohen's d is the difference in seed-to-seed SDs. "
+             "\"Consistent\" means no statistic moved by more than its threshold "
+             "(`threshold |B - A|` in each validation.md): with 2 seeds a side, |d| of about "
+             "23; more seeds lower it (README, Cross-backend validation).", "",
              "| comparison | A | B | config keys that differ | verdict | statistics that differ "
              "| largest effects (Cohen's d) |", "|---|---|---|---|---|---|---|"]
     results = [(p, read_json(p, "validation file")) for p in paths]
