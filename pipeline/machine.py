@@ -9,6 +9,14 @@ from pathlib import Path
 _CGROUP = Path("/sys/fs/cgroup")
 
 
+def slurm_cpus_per_task(environ: dict[str, str] | None = None) -> int | None:
+    """Return the cores per task SLURM granted (``SLURM_CPUS_PER_TASK``, a positive
+    integer), or None when it is unset or not one."""
+    env = os.environ if environ is None else environ
+    value = env.get("SLURM_CPUS_PER_TASK", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 def usable_cores() -> tuple[int, dict[str, int]]:
     """Return (cores this process may use, the limit of each source that sets one).
 
@@ -20,9 +28,9 @@ def usable_cores() -> tuple[int, dict[str, int]]:
         limits["affinity"] = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         limits["os.cpu_count"] = os.cpu_count() or 1
-    slurm = os.environ.get("SLURM_CPUS_PER_TASK", "").strip()
-    if slurm.isdigit() and int(slurm) > 0:
-        limits["SLURM_CPUS_PER_TASK"] = int(slurm)
+    slurm = slurm_cpus_per_task()
+    if slurm is not None:
+        limits["SLURM_CPUS_PER_TASK"] = slurm
     try:
         quota, period = (_CGROUP / "cpu.max").read_text().split()[:2]
         if quota != "max":

@@ -114,9 +114,10 @@ def slurm_job(environ: dict[str, str] | None = None) -> dict[str, str] | None:
 def granted_cores(environ: dict[str, str] | None = None) -> int | None:
     """Return the cores SLURM granted this task (SLURM_CPUS_PER_TASK), or None outside
     SLURM or when the job did not ask for cores per task."""
+    from .machine import slurm_cpus_per_task
+
     env = os.environ if environ is None else environ
-    value = env.get("SLURM_CPUS_PER_TASK") if env.get("SLURM_JOB_ID") else None
-    return int(value) if value and value.isdigit() else None
+    return slurm_cpus_per_task(env) if env.get("SLURM_JOB_ID") else None
 
 
 def peak_rss_mb() -> float:
