@@ -15,7 +15,6 @@ compared with. Prints one JSON object (seconds, the first episode excluded).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline import model  # noqa: E402
+from worker_record import emit  # noqa: E402  (bench/ is the script's directory)
 from pipeline.config import load_config  # noqa: E402
 
 
@@ -122,14 +122,8 @@ def main(argv: list[str] | None = None) -> dict:
             rows[m].set(weight=wm)
         laps.append({"wall_s": time.perf_counter() - w, "cpu_s": time.process_time() - c,
                      "rate_exc_hz": 1e3 * n_spikes["exc"] / (p.n_exc * (p.t_warm + p.t_train))})
-    steady = laps[1:] or laps
-    out = {"config": args.config, "n_exc": p.n_exc, "threads": args.threads,
-           "episodes_timed": len(steady), "build": build,
-           "episode": {k: float(np.mean([r[k] for r in steady])) for k in steady[0]}}
-    import resource
-    out["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB
-    print(json.dumps(out))
-    return out
+    return emit({"config": args.config, "n_exc": p.n_exc, "threads": args.threads,
+                 "build": build}, laps)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from backends.nest import NestBackend  # noqa: E402
 from pipeline import checkpoint, model, protocol  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
+from worker_record import emit  # noqa: E402  (bench/ is the script's directory)
 
 PARTS = ("simulation", "spike_retrieval", "drive", "plasticity_switch", "weight_io",
          "stdp_bookkeeping", "homeostasis")
@@ -137,15 +138,8 @@ def main(argv: list[str] | None = None) -> dict:
         ckpt = {"checkpoint_write_wall_s": time.perf_counter() - w,
                 "checkpoint_write_cpu_s": time.process_time() - c}
     backend.end()
-    steady = per_episode[1:] or per_episode
-    out = {"config": args.config, "n_exc": p.n_exc, "threads": args.threads,
-           "connector": args.connector, "episodes_timed": len(steady),
-           "build": build, **ckpt,
-           "episode": {k: float(np.mean([r[k] for r in steady])) for k in steady[0]}}
-    import resource
-    out["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB
-    print(json.dumps(out))
-    return out
+    return emit({"config": args.config, "n_exc": p.n_exc, "threads": args.threads,
+                 "connector": args.connector, "build": build, **ckpt}, per_episode)
 
 
 if __name__ == "__main__":
