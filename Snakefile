@@ -50,7 +50,6 @@ validate(config, "config/schema.yaml")
 report: "report/workflow.rst"
 
 
-sys.path.insert(0, workflow.basedir)
 from pipeline.resources import request   # noqa: E402  (SLURM requests sized from measured runs)
 
 EXP = config.get("experiment", "default")
