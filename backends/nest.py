@@ -21,6 +21,7 @@ import numpy as np
 from pipeline.model import Network, Params, Translation, build
 
 from .nest_bulk import bulk_from_list_connector
+from .nest_sources import one_target_poisson_source
 
 # The model's STDP rule in PyNN terms on NEST (exact, no substitution).
 STDP_TRANSLATION = Translation(
@@ -39,6 +40,7 @@ STDP_TRANSLATION = Translation(
     },
     inhibitory_sign=-1.0,   # PyNN on NEST: current-based inhibitory weights are negative
     list_connector=bulk_from_list_connector,   # same connections, one NEST call
+    poisson_source=one_target_poisson_source,  # supervision without relay parrots
     note="exact: NEST stdp_synapse with mu_plus=0 (additive potentiation), mu_minus=1 "
          "(multiplicative depression)",
 )

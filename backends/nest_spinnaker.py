@@ -19,6 +19,7 @@ from pipeline.protocol import HARDWARE_PROTOCOL, NEST_PROTOCOL, protocol_deviati
 
 from .nest import NestBackend
 from .nest_bulk import bulk_from_list_connector
+from .nest_sources import one_target_poisson_source
 from .spinnaker import (a_plus_substitute, quantise, spinnaker_translation, translation_report,
                         w_max_substitute, weight_quantum)
 
@@ -34,6 +35,7 @@ def emulation_translation(cfg: dict) -> Translation:
     params["mu_minus"] = lambda p: 1.0
     return Translation(weight_dependence="GutigWeightDependence", parameters=params,
                        inhibitory_sign=-1.0, list_connector=bulk_from_list_connector,
+                       poisson_source=one_target_poisson_source,
                        note="emulation of " + spin.note)
 
 

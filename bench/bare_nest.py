@@ -8,7 +8,8 @@ and the same protocol per episode: new input trains and supervision rates, warm-
 lambda = 0 on the cue rows, training with lambda on, spikes read and cleared, and the
 cue-weight round trip (the cue rows' weights read after training and written back). No
 facilitation correction, no homeostasis, no records: the floor that our episode is
-compared with. Prints one JSON object (seconds, the first episode excluded).
+compared with. Prints one JSON object (seconds, the first episode excluded; NEST's own
+kernel timers of the Simulate calls as ``nest_simulate_wall_s``/``_cpu_s``).
 
     .venv/bin/python bench/bare_nest.py config/default.yaml --threads 1 --episodes 4
 """
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--episodes", type=int, default=4)
     ap.add_argument("--n-exc", type=int, default=None, help="override network.n_exc "
                     "(n_inh = n_exc / 4)")
+    ap.add_argument("--supervision", choices=("parrot", "direct"), default="parrot",
+                    help="poisson_generator -> parrot -> E (PyNN's layout) or -> E directly")
     args = ap.parse_args(argv)
     cfg = load_config(args.config)
     if args.n_exc:
@@ -69,8 +72,11 @@ def main(argv: list[str] | None = None) -> dict:
     inputs = nest.Create("parrot_neuron", p.m)
     nest.Connect(gen, inputs, "one_to_one", {"delay": dt})
     sup_gen = nest.Create("poisson_generator", p.n_exc)
-    sup = nest.Create("parrot_neuron", p.n_exc)
-    nest.Connect(sup_gen, sup, "one_to_one", {"delay": dt})
+    if args.supervision == "parrot":
+        sup = nest.Create("parrot_neuron", p.n_exc)
+        nest.Connect(sup_gen, sup, "one_to_one", {"delay": dt})
+    else:
+        sup = sup_gen
     nest.Connect(sup, pops["exc"], "one_to_one",
                  {"weight": p.supervision_jump, "delay": dt})
     first = {"exc": pops["exc"][0].global_id, "inh": pops["inh"][0].global_id}
@@ -110,9 +116,11 @@ def main(argv: list[str] | None = None) -> dict:
         for m in cue:
             rows[m].set({"lambda": 0.0})
         nest.Simulate(p.t_warm)
+        kernel = np.array(nest.GetKernelStatus(["time_simulate", "time_simulate_cpu"]))
         for m in cue:
             rows[m].set({"lambda": lam})
         nest.Simulate(p.t_train)
+        kernel += nest.GetKernelStatus(["time_simulate", "time_simulate_cpu"])
         n_spikes = {}
         for k, r in rec.items():
             n_spikes[k] = len(r.get("events")["times"])
@@ -121,9 +129,10 @@ def main(argv: list[str] | None = None) -> dict:
         for m, wm in zip(cue, weights):
             rows[m].set(weight=wm)
         laps.append({"wall_s": time.perf_counter() - w, "cpu_s": time.process_time() - c,
+                     "nest_simulate_wall_s": kernel[0], "nest_simulate_cpu_s": kernel[1],
                      "rate_exc_hz": 1e3 * n_spikes["exc"] / (p.n_exc * (p.t_warm + p.t_train))})
     return emit({"config": args.config, "n_exc": p.n_exc, "threads": args.threads,
-                 "build": build}, laps)
+                 "supervision": args.supervision, "build": build}, laps)
 
 
 if __name__ == "__main__":

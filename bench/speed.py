@@ -6,7 +6,9 @@ interleaved so that both sides of a ratio see the same machine load:
 - ``bench/episode_split.py``: our build (bulk list connector) and training episode split
   into its parts (simulation, spike retrieval, drive, plasticity switch, weight I/O, STDP
   bookkeeping, homeostasis, other; checkpoint write);
-- ``bench/bare_nest.py``: the bare NEST script of the protocol, the episode's baseline;
+- ``bench/bare_nest.py``: the bare NEST script of the protocol, the episode's baseline, in
+  PyNN's layout (supervision through relay parrots, as the issue's baseline) and with the
+  supervision generators connected directly (``--supervision direct``, our NEST layout);
 - ``bench/episode_split.py --connector pynn`` (1 thread): the build through PyNN's own
   FromListConnector, the build's baseline.
 
@@ -22,21 +24,21 @@ the CPU times and the same-run ratios are the figures to compare. Writes
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.io import write_json  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from results_file import machine, now, stats  # noqa: E402
 
 SCALES = {"default": "config/default.yaml", "paper": "config/paper.yaml"}
 
@@ -55,32 +57,6 @@ def run_worker(script: str, args: list[str]) -> dict:
     return res
 
 
-def stats(values: list[float]) -> dict:
-    """Return median, min, max and n of ``values``."""
-    v = np.asarray(values, dtype=float)
-    return {"median": float(np.median(v)), "min": float(v.min()), "max": float(v.max()),
-            "n": int(v.size)}
-
-
-def machine() -> dict:
-    """Return the machine and software description."""
-    import importlib.metadata as md
-
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
-                if ln.startswith("model name")), platform.processor())
-    versions = {}
-    for pkg in ("nest-simulator", "PyNN", "numpy", "neo"):
-        try:
-            versions[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            versions[pkg] = None
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
-    return {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version(), "versions": versions, "git_commit": commit,
-            "mem_total_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")}
-
-
 def main(argv: list[str] | None = None) -> dict:
     """Run the benchmark and write bench/results.json; return the results."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -95,8 +71,7 @@ def main(argv: list[str] | None = None) -> dict:
     out_path = Path(args.out)
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
     results.update({"machine": machine(),
-                    "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-                        timespec="seconds"),
+                    "date": now(),
                     "command": "python bench/speed.py " + " ".join(argv or sys.argv[1:]),
                     "load_average_start": list(os.getloadavg())})
     results.setdefault("scales", {})
@@ -106,36 +81,46 @@ def main(argv: list[str] | None = None) -> dict:
         # a run of some thread counts keeps the others' figures from earlier runs
         entry: dict = results["scales"].get(scale, {"config": cfg, "episode": {}, "build": {}})
         entry.setdefault("runs", []).append({
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "date": now(),
             "load_average_start": list(os.getloadavg()), "threads": args.threads,
             "command": "python bench/speed.py " + " ".join(argv or sys.argv[1:])})
         for threads in (int(t) for t in args.threads.split(",")):
-            ours, bare, pynn = [], [], []
+            ours, bare, direct, pynn = [], [], [], []
             for rep in range(args.reps):
                 a = ["--threads", str(threads), "--episodes", str(args.episodes)]
                 ours.append(run_worker("episode_split.py", [cfg, *a]))
                 bare.append(run_worker("bare_nest.py", [cfg, *a]))
+                direct.append(run_worker("bare_nest.py", [cfg, *a, "--supervision", "direct"]))
                 if threads == 1:
                     pynn.append(run_worker("episode_split.py",
                                                 [cfg, "--threads", "1", "--episodes", "2",
                                                  "--connector", "pynn"]))
                 print(f"[bench] {scale} {threads} thread(s) rep {rep + 1}: ours "
                       f"{ours[-1]['episode']['total_wall_s']:.2f} s, bare "
-                      f"{bare[-1]['episode']['wall_s']:.2f} s per episode", flush=True)
+                      f"{bare[-1]['episode']['wall_s']:.2f} s (direct supervision "
+                      f"{direct[-1]['episode']['wall_s']:.2f} s) per episode", flush=True)
             keys = ours[0]["episode"].keys()
             ep = {k: stats([o["episode"][k] for o in ours]) for k in keys}
             ep["checkpoint_write_wall_s"] = stats([o["checkpoint_write_wall_s"] for o in ours])
             ep["checkpoint_write_cpu_s"] = stats([o["checkpoint_write_cpu_s"] for o in ours])
             ep["bare_nest_wall_s"] = stats([b["episode"]["wall_s"] for b in bare])
             ep["bare_nest_cpu_s"] = stats([b["episode"]["cpu_s"] for b in bare])
+            for kind in ("wall", "cpu"):   # NEST's kernel timers of the baseline's Simulate
+                ep[f"bare_nest_nest_simulate_{kind}_s"] = stats(
+                    [b["episode"][f"nest_simulate_{kind}_s"] for b in bare])
             ep["bare_nest_rate_exc_hz"] = stats([b["episode"]["rate_exc_hz"] for b in bare])
             ep["ratio_to_bare_nest_wall"] = stats(
                 [o["episode"]["total_wall_s"] / b["episode"]["wall_s"] for o, b in zip(ours, bare)])
             ep["ratio_to_bare_nest_cpu"] = stats(
                 [o["episode"]["total_cpu_s"] / b["episode"]["cpu_s"] for o, b in zip(ours, bare)])
+            ep["bare_nest_direct_wall_s"] = stats([b["episode"]["wall_s"] for b in direct])
+            ep["bare_nest_direct_cpu_s"] = stats([b["episode"]["cpu_s"] for b in direct])
+            ep["ratio_to_bare_nest_direct_wall"] = stats(
+                [o["episode"]["total_wall_s"] / b["episode"]["wall_s"]
+                 for o, b in zip(ours, direct)])
             ep["peak_rss_bytes"] = stats([o["peak_rss_bytes"] for o in ours])
             ep["bare_nest_peak_rss_bytes"] = stats([b["peak_rss_bytes"] for b in bare])
-            ep["commands"] = [ours[0]["command"], bare[0]["command"]]
+            ep["commands"] = [ours[0]["command"], bare[0]["command"], direct[0]["command"]]
             entry["episode"][f"threads_{threads}"] = ep
             if pynn:
                 entry["build"] = {

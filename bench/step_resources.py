@@ -65,16 +65,18 @@ def commands(py: list[str], d: Path, cfg_path: Path, seeds: list[int]) -> dict[s
 
 
 def timed(cmd: list[str], log: Path) -> dict:
-    """Run ``cmd`` under GNU time; return wall time [s] and peak RSS [MB]; raise on failure."""
+    """Run ``cmd`` under GNU time; return wall time [s], CPU time (user + system) [s] and
+    peak RSS [MB]; raise on failure."""
     tfile = log.with_suffix(".time")
     with open(log, "w") as fh:
-        r = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", str(tfile), *cmd],
+        r = subprocess.run(["/usr/bin/time", "-f", "%e %M %U %S", "-o", str(tfile), *cmd],
                            stdout=fh, stderr=subprocess.STDOUT)
     if r.returncode != 0:
         raise SystemExit(f"step failed (exit {r.returncode}): {' '.join(cmd)}\n"
                          + log.read_text()[-2000:])
-    wall, rss_kb = tfile.read_text().split()[-2:]
-    return {"wall_s": float(wall), "peak_rss_mb": round(int(rss_kb) / 1024, 1)}
+    wall, rss_kb, user, system = tfile.read_text().split()[-4:]
+    return {"wall_s": float(wall), "cpu_s": round(float(user) + float(system), 2),
+            "peak_rss_mb": round(int(rss_kb) / 1024, 1)}
 
 
 def main() -> dict:

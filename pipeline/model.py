@@ -258,6 +258,9 @@ class Translation:
     # subclass of the simulator's, same arguments; NEST's creates them in bulk); None:
     # ``sim.FromListConnector``
     list_connector: Callable[[], Any] | None = None
+    # returns the PyNN cell type of the supervision's Poisson sources (each has exactly one
+    # target, one-to-one) for ``sim``; None: ``sim.SpikeSourcePoisson``
+    poisson_source: Callable[[Any], Any] | None = None
 
     def scale(self, p: Params) -> float:
         """Return the simulator weight per mV of PSP jump (1.0 for delta synapses)."""
@@ -335,8 +338,10 @@ def build(sim, p: Params, conn: Connectivity, translation: Translation,
     inh.initialize(v=conn.v_init["inh"])
     first = [list(map(float, t)) for t in input_trains] if input_trains is not None else []
     inputs = sim.Population(p.m, sim.SpikeSourceArray(spike_times=first), label="inputs")
-    supervision = sim.Population(p.n_exc, sim.SpikeSourcePoisson(rate=translation.min_rate_hz),
-                                label="supervision")
+    poisson = (translation.poisson_source(sim) if translation.poisson_source
+               else sim.SpikeSourcePoisson)
+    supervision = sim.Population(p.n_exc, poisson(rate=translation.min_rate_hz),
+                                 label="supervision")
 
     noise_sources = {}
     # on for any run (1e8 ms, a day of biological time: sPyNNaker stores the stop as a

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from pipeline import model
+from pipeline import model, protocol
 from pipeline.protocol import homeostasis
 from pipeline.readout import capacity_from_curve, forgetting_curves, recall_accuracy
 
@@ -135,3 +135,58 @@ def test_free_membrane_potential_matches_white_noise(dt):
         n_eff = 50 * (t_sim - 200.0) / (2 * p.tau_m)
         assert abs(v[name].mean() - mu) < 5 * sd_target / math.sqrt(n_eff)
         assert abs(v[name].std() / sd_target - 1) < 5 / math.sqrt(2 * n_eff)
+
+
+@pytest.mark.parametrize("backend_name", ["nest", "nest-spinnaker"])
+def test_supervision_without_parrots_is_poisson_shot_noise(backend_name):
+    """The NEST backends connect the supervision's poisson_generators straight to E
+    (backends/nest_sources.py): one generator per E neuron, one connection each, and a
+    target's free membrane potential is the shot noise of a Poisson train of the
+    supervision rate (mean nu*J*tau_m, variance nu*J^2*tau_m/2 as dt -> 0, the exact
+    on-grid values below); non-targets get nothing."""
+    from backends import get_backend
+    from pipeline.config import validate_config
+    from tests.conftest import tiny_config_dict
+
+    cfg = validate_config(tiny_config_dict(**{
+        "network.j": 0.0, "inputs.nu1_hz": 0.0, "noise.d_exc": 0.0, "noise.d_inh": 0.0,
+        "network.n_exc": 100, "network.n_inh": 25, "network.c_exc": 0, "network.c_inh": 0,
+        "protocol.t_warm_ms": 0.0}))
+    p = model.params_from_config(cfg)
+    pat = model.draw_patterns(p, 3)
+    b = get_backend(backend_name)(cfg, 3, None)
+    b.setup()
+    net = b.build(p, model.draw_connectivity(p, 3, 0.0))
+    nest = b.nest
+    sources = net.supervision.node_collection
+    assert set(sources.get("model")) == {"poisson_generator"}
+    conns = nest.GetConnections(source=sources)
+    assert len(conns) == p.n_exc          # one target each, no parrot in between
+    np.testing.assert_array_equal(np.asarray(conns.get("target")) - net.exc.first_id,
+                                  np.arange(p.n_exc))
+    jump = float(np.unique(conns.get("weight"))[0])       # mV (delta synapses; quantised
+    assert jump > 0                                         # on the emulation)
+    net.exc.node_collection.set(V_th=1e9)
+    b.set_drive([np.array([])] * p.m, protocol.supervision_rates(p, pat.targets[0]))
+    mm = nest.Create("multimeter", params={"record_from": ["V_m"], "interval": 1.0,
+                                           "start": 500.0})   # 25 tau_m: v_init forgotten
+    nest.Connect(mm, net.exc.node_collection)
+    t_sim = 10500.0
+    b.run(t_sim)
+    ev = mm.get("events")
+    v = np.asarray(ev["V_m"])
+    is_tgt = np.isin(np.asarray(ev["senders"]) - net.exc.first_id, pat.targets[0])
+    b.end()
+    # sampled at the end of each step, after that step's jumps: per step Poisson counts
+    # of mean (and variance) nu*dt, decay a per step; -> nu*J*tau_m as dt -> 0
+    a, n = math.exp(-b.dt / p.tau_m), p.supervision_rate * 1e-3 * b.dt
+    mean, sd = n * jump / (1 - a), math.sqrt(n * jump ** 2 / (1 - a * a))
+    # 10 targets x 10 s sampled every ms, correlated over tau_m: about
+    # 10 * 10000 / (2 tau_m) = 2500 independent samples; the mean's standard error is
+    # sd / 50, the sd's relative standard error 1/sqrt(2 * 2500) = 1.4%. Tolerances: 5
+    # standard errors.
+    n_eff = is_tgt.sum() / (2 * p.tau_m)
+    assert abs(v[is_tgt].mean() - mean) < 5 * sd / math.sqrt(n_eff)
+    assert abs(v[is_tgt].std() / sd - 1) < 5 / math.sqrt(2 * n_eff)
+    # E_L = 0, no noise, no drive: at rest but for exp(-25) of the initial value (< 20 mV)
+    assert np.abs(v[~is_tgt]).max() < 1e-6
