@@ -30,8 +30,16 @@ test: $(STAMP)                ## the test suite (fast tier; what CI runs)
 test-slow: $(STAMP)           ## the slow, paper-scale checks (not in CI)
 	$(BIN)/python -m pytest -m slow $(ARGS)
 
-bench: $(STAMP)               ## episode and build speed -> bench/results.json (by hand, ~20 min)
-	$(BIN)/python bench/speed.py $(ARGS)
+bench: $(STAMP)               ## every figure of issue 11 -> bench/results.json (by hand, ~2.5 h on 2 cores)
+	$(BIN)/python bench/speed.py --scales paper,default --threads 2,1 --reps 3 --episodes 3
+	$(BIN)/python bench/step_resources.py config/paper.yaml --threads 2 --seeds 1 \
+	  --steps theory simulate-nest analyze capacity
+	$(BIN)/python bench/seeds_on_cores.py --config config/paper.yaml --episodes 25
+	$(BIN)/python bench/seeds_on_cores.py --config config/default.yaml --episodes 30
+	$(BIN)/python bench/scaling.py --threads 2 --reps 3
+	$(BIN)/python bench/theory_sweep.py
+	$(BIN)/python bench/ccg.py
+	$(BIN)/python bench/spinnaker_mapping.py
 	$(BIN)/python bench/table.py
 
 $(VENV)/.installed-hpc: $(STAMP)   # the [hpc] extra: snakemake-executor-plugin-slurm

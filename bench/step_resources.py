@@ -1,15 +1,20 @@
-"""Benchmark: wall time and peak memory of every workflow step, the numbers behind the
-Snakefile's SLURM resource requests (`runtime`, `mem_mb`, `cpus_per_task`).
+"""Benchmark: wall time, CPU time and peak memory of every workflow step, the numbers
+behind the Snakefile's SLURM resource requests (`runtime`, `mem_mb`, `cpus_per_task`),
+and, with the paper's config unchanged, the time of a whole paper-scale seed.
 
-Runs each step as its own process under GNU time (``/usr/bin/time -f '%e %M'``: elapsed
-wall time [s], maximum resident set size [kB]) in a temporary directory, on the given
-config with an optional episode-count override, and writes
-``bench/results/step_resources-<experiment>-<episodes>ep.json``. Run by hand, one step
-at a time (it uses ``--threads`` NEST threads, default 1):
+Runs each step as its own process under GNU time (``/usr/bin/time -f '%e %M %U %S'``:
+elapsed wall time [s], maximum resident set size [kB], user and system CPU [s]) in a
+temporary directory, on the given config with an optional episode-count override, and
+writes ``bench/results/step_resources-<experiment>-<episodes>ep.json`` and the section
+``step_resources_<experiment>_<episodes>ep_<threads>threads`` of bench/results.json. Run
+by hand (it uses ``--threads`` NEST threads, default 1):
 
     .venv/bin/python bench/step_resources.py config/default.yaml
     .venv/bin/python bench/step_resources.py config/paper.yaml --episodes 3 \
         --steps theory simulate-nest map-spinnaker
+    # a whole paper-scale seed: theory, 300 episodes, analysis and capacity
+    .venv/bin/python bench/step_resources.py config/paper.yaml --threads 2 --seeds 1 \
+        --steps theory simulate-nest analyze capacity
 
 With ``--episodes`` below the config's, per-episode cost is the simulate time minus the
 build, over the episodes (the step logs its build time); scale from that.
@@ -32,6 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.config import load_config  # noqa: E402
 from pipeline.io import write_json  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from results_file import write_section  # noqa: E402
 
 STEPS = ("theory", "simulate-nest", "simulate-nest-spinnaker", "map-spinnaker", "analyze",
          "capacity", "validate", "sweep", "report")
@@ -118,8 +126,14 @@ def main() -> dict:
                                                    for e in eps) / len(eps), 3)
                 out["steps"].setdefault(step, []).append(m)
                 print(f"{step} [{i}]: {m}", flush=True)
-    name = f"step_resources-{cfg['experiment']}-{episodes}ep.json"
-    write_json(ROOT / "bench" / "results" / name, out)
+    out["total_wall_s"] = round(sum(m["wall_s"] for ms in out["steps"].values() for m in ms), 2)
+    out["total_cpu_s"] = round(sum(m["cpu_s"] for ms in out["steps"].values() for m in ms), 2)
+    out["peak_rss_mb"] = max(m["peak_rss_mb"] for ms in out["steps"].values() for m in ms)
+    name = f"step_resources-{cfg['experiment']}-{episodes}ep"
+    write_json(ROOT / "bench" / "results" / f"{name}.json", out)
+    # also a section of bench/results.json (one per experiment, episodes and threads)
+    write_section(f"{name}-{args.threads}threads".replace("-", "_"), out,
+                  ["python", "bench/step_resources.py", *sys.argv[1:]])
     return out
 
 
