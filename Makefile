@@ -31,12 +31,13 @@ test-slow: $(STAMP)           ## the slow, paper-scale checks (not in CI)
 	$(BIN)/python -m pytest -m slow $(ARGS)
 
 bench: $(STAMP)               ## every figure of issue 11 -> bench/results.json (by hand, ~2.5 h on 2 cores)
-	$(BIN)/python bench/speed.py --scales paper,default --threads 2,1 --reps 3 --episodes 3
+	$(BIN)/python bench/speed.py --scales paper --threads 2,1 --reps 3 --episodes 3
+	$(BIN)/python bench/speed.py --scales default --threads 2,1 --reps 3 --episodes 4
 	$(BIN)/python bench/step_resources.py config/paper.yaml --threads 2 --seeds 1 \
 	  --steps theory simulate-nest analyze capacity
-	$(BIN)/python bench/seeds_on_cores.py --config config/paper.yaml --episodes 25
+	$(BIN)/python bench/seeds_on_cores.py --config config/paper.yaml --episodes 15
 	$(BIN)/python bench/seeds_on_cores.py --config config/default.yaml --episodes 30
-	$(BIN)/python bench/scaling.py --threads 2 --reps 3
+	$(BIN)/python bench/scaling.py --threads 2 --reps 3 --episodes 2
 	$(BIN)/python bench/theory_sweep.py
 	$(BIN)/python bench/ccg.py
 	$(BIN)/python bench/spinnaker_mapping.py

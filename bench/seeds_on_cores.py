@@ -12,7 +12,7 @@ The figure is the makespan (first start to last end, wall seconds) of each arm, 
 ``--reps`` times with the arms alternating. Writes section ``seeds_on_cores_<experiment>``
 of bench/results.json. The faster arm decides ``simulation.threads`` in the configs.
 
-    .venv/bin/python bench/seeds_on_cores.py --config config/paper.yaml --episodes 25
+    .venv/bin/python bench/seeds_on_cores.py --config config/paper.yaml --episodes 15
     .venv/bin/python bench/seeds_on_cores.py --config config/default.yaml --episodes 30
 """
 from __future__ import annotations
@@ -56,9 +56,11 @@ def arm(config: str, threads: int, parallel: bool, episodes: int) -> dict:
         else:
             for c in cmds:
                 start = time.perf_counter()
-                subprocess.run(c, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                r = subprocess.run(c, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True)
                 walls.append(time.perf_counter() - start)
+                if r.returncode:
+                    raise SystemExit(f"simulate failed:\n{r.stderr[-2000:]}")
         return {"makespan_s": time.perf_counter() - t0, "process_wall_s": walls}
 
 
