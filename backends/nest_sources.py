@@ -7,8 +7,10 @@ generator draws an independent train per target). With one target per source the
 layouts give the same process: an independent Poisson train of the same rate into each
 E neuron. The parrots, however, re-emit every supervision spike through NEST's global
 spike exchange: at paper scale 400 targets x 3,200 Hz, about 1.5 million spikes per
-1.2 s episode, 30 times the network's own. Without them NEST's Simulate takes a third
-less time (bench/results.json, ``supervision_layout``). The trains are a different draw
+1.2 s episode, 30 times the network's own. Without them the bare NEST script of a
+paper-scale episode takes 10.1 s instead of 11.8 s at 1 thread, 6.2 s instead of 7.0 s at
+2 (bench/results.json: ``bare_nest_direct_wall_s`` against ``bare_nest_wall_s``, medians
+of 3). The trains are a different draw
 from NEST's random streams than with parrots (same statistics; runs stay bitwise
 reproducible), and the supervision reaches E one time step (the parrot's delay) sooner.
 
