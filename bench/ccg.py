@@ -32,8 +32,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results_file import ROOT, stats, write_section  # noqa: E402
 
-from pipeline.analysis import (BIN_MS, MAX_LAG_MS, pair_ccg_elephant, summed_ccg,  # noqa: E402
-                               training_windows, trains_by_population)
+from pipeline.analysis import (BIN_MS, MAX_LAG_MS, class_pairs,  # noqa: E402
+                               pair_ccg_elephant, summed_ccg, training_windows,
+                               trains_by_population)
 from pipeline.io import read_json, read_npz, read_spikes_nix  # noqa: E402
 
 
@@ -60,16 +61,11 @@ def class_groups(run: Path) -> tuple[list[dict], dict, list]:
     empty = np.array([])
     episodes = []
     for j in range(len(windows)):
-        cue, target = w["cues"][j], w["targets"][j]
-        groups = {"cue->target": (cue, np.intersect1d(sample, target)),
-                  "cue->non_target": (cue, np.setdiff1d(sample, target))}
-        if not silent:
-            non_cue = np.setdiff1d(np.arange(m), cue)
-            groups.update({"non_cue->target": (non_cue, groups["cue->target"][1]),
-                           "non_cue->non_target": (non_cue, groups["cue->non_target"][1])})
+        groups = class_pairs(w["cues"][j], w["targets"][j], sample, m)
         episodes.append({c: ([trains["inputs"].get(int(i), empty) for i in pre],
                              [trains["exc"][int(n)] for n in post])
-                         for c, (pre, post) in groups.items() if len(pre) and len(post)})
+                         for c, (pre, post) in groups.items()
+                         if len(pre) and len(post) and not (silent and c.startswith("non_cue"))})
     return episodes, prov["config"], windows
 
 

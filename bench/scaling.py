@@ -63,15 +63,12 @@ def main(argv: list[str] | None = None) -> dict:
             "peak_rss_mb": stats([o["peak_rss_bytes"] / 2**20 for o in ours[n]]),
         }
     fit = {}
-    for name, runs, key in (("ours", ours, "total_wall_s"), ("bare_nest", bare, "wall_s"),
-                            ("build", ours, None)):
-        per_rep = [exponent(sizes, [(runs[n][r]["build"]["wall_s"] if key is None
-                                     else runs[n][r]["episode"][key]) for n in sizes])
-                   for r in range(args.reps)]
-        med = [float(np.median([(runs[n][r]["build"]["wall_s"] if key is None
-                                 else runs[n][r]["episode"][key]) for r in range(args.reps)]))
-               for n in sizes]
-        fit[name] = {"exponent_of_medians": exponent(sizes, med), "exponent": stats(per_rep)}
+    for name, runs, part, key in (("ours", ours, "episode", "total_wall_s"),
+                                  ("bare_nest", bare, "episode", "wall_s"),
+                                  ("build", ours, "build", "wall_s")):
+        t = np.array([[r[part][key] for r in runs[n]] for n in sizes])   # (size, rep) [s]
+        fit[name] = {"exponent_of_medians": exponent(sizes, np.median(t, axis=1)),
+                     "exponent": stats([exponent(sizes, t[:, r]) for r in range(t.shape[1])])}
     data = {"config": args.config, "threads": args.threads, "n_exc": sizes,
             "synapses_note": "in-degrees fixed: 250 recurrent synapses per neuron (1.25 N_E "
                              "neurons), m * N_E plastic synapses",

@@ -53,6 +53,17 @@ def summed_ccg(pre: list[np.ndarray], post: list[np.ndarray], t_start: float, t_
     return np.round(full[mid - max_lag: mid + max_lag + 1], 6)
 
 
+def class_pairs(cue: np.ndarray, target: np.ndarray, sample: np.ndarray,
+                m: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Return, for one episode, {class: (pre input indices, post E indices)} of the four
+    classes of CLASSES: cue or other inputs onto the recorded E neurons ``sample`` that
+    are targets or not (either side may be empty)."""
+    non_cue = np.setdiff1d(np.arange(m), cue)
+    tgt, non = np.intersect1d(sample, target), np.setdiff1d(sample, target)
+    return {"cue->target": (cue, tgt), "cue->non_target": (cue, non),
+            "non_cue->target": (non_cue, tgt), "non_cue->non_target": (non_cue, non)}
+
+
 def pair_ccg_elephant(pre: np.ndarray, post: np.ndarray, t_start: float, t_stop: float,
                       bin_ms: float, max_lag: int) -> np.ndarray:
     """Return elephant's cross_correlation_histogram of one pair (the reference)."""
@@ -143,12 +154,7 @@ def analyze_run(run_dir: Path, out: Path, bin_ms: float = BIN_MS,
     pair_s = {c: np.zeros(len(lags)) for c in CLASSES}
     drift_rows = []
     for j, (a, b) in enumerate(windows):
-        cue, target = w["cues"][j], w["targets"][j]
-        non_cue = np.setdiff1d(np.arange(m), cue)
-        tgt = np.intersect1d(sample, target)
-        non = np.setdiff1d(sample, target)
-        groups = {"cue->target": (cue, tgt), "cue->non_target": (cue, non),
-                  "non_cue->target": (non_cue, tgt), "non_cue->non_target": (non_cue, non)}
+        groups = class_pairs(w["cues"][j], w["targets"][j], sample, m)
         row = {"episode": j}
         for ci, (c, (pre, post)) in enumerate(groups.items()):
             if len(pre) == 0 or len(post) == 0 or (c.startswith("non_cue") and nu0 == 0):

@@ -54,7 +54,7 @@ from typing import Callable
 import numpy as np
 from scipy import stats as sps
 
-from .analysis import summed_ccg, training_windows, trains_by_population
+from .analysis import class_pairs, summed_ccg, training_windows, trains_by_population
 from .io import ResultFileError, read_csv, read_json, read_npz, read_spikes_nix, save_figure
 from .io import write_json, write_text
 from .protocol import CLASSES, class_masks
@@ -301,10 +301,8 @@ def ccg_measure(cls: str) -> Callable[[RunData, dict], Measure | None]:
         sample = np.array(sorted(run.trains["exc"]))
         units, total, pair_s = [], np.zeros(len(lags)), np.zeros(len(lags))
         for j, (a, b) in enumerate(run.windows):
-            cue, target = run.weights["cues"][j], run.weights["targets"][j]
-            pre = cue if cls.startswith("cue") else np.setdiff1d(np.arange(m), cue)
-            post = np.intersect1d(sample, target) if cls.endswith("->target") else \
-                np.setdiff1d(sample, target)
+            pre, post = class_pairs(run.weights["cues"][j], run.weights["targets"][j],
+                                    sample, m)[cls]
             if len(pre) == 0 or len(post) == 0:
                 units.append(np.nan)                         # one unit per phase
                 continue
