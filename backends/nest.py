@@ -94,7 +94,8 @@ class NestBackend:
         self.dt = self.time_step(cfg)
         self.threads = int(cfg["simulation"]["threads"])
         self.net: Network | None = None
-        self._rows: dict[int, tuple[Any, np.ndarray]] = {}
+        self._rows: dict[int, Any] = {}            # input m -> its SynapseCollection
+        self._targets: dict[int, np.ndarray] = {}  # input m -> E indices, NEST's order
 
     @staticmethod
     def time_step(cfg: dict) -> float:
@@ -119,7 +120,7 @@ class NestBackend:
     def build(self, p: Params, conn) -> Network:
         """Build the model (pipeline.model.build) and prepare the weight fast path."""
         self.p = p
-        self._rows = {}
+        self._rows, self._targets = {}, {}
         self.net = build(self.sim, p, conn, self.translation)
         if self.native_overrides:
             self.net.plastic.nest_connections.set(
@@ -129,7 +130,7 @@ class NestBackend:
 
     def _check_native(self) -> None:
         """Fail loudly if NEST's plastic synapse does not hold the intended parameters."""
-        status = self._row(0)[0][0].get()
+        status = self._row(0)[0].get()
         self.native = {k: float(status[k]) for k in self.expected_native if k in status}
         self.native["tau_minus"] = float(self.net.exc.node_collection[0].get("tau_minus"))
         for k, f in self.expected_native.items():
@@ -139,15 +140,46 @@ class NestBackend:
                                    f"{want!r}: the PyNN translation of the STDP rule changed; "
                                    f"fix the translation table of backend '{self.name}'")
 
-    def _row(self, m: int) -> tuple[Any, np.ndarray]:
-        """Return (SynapseCollection, target E indices) of the plastic synapses of input m."""
+    def _row(self, m: int) -> Any:
+        """Return the SynapseCollection of the plastic synapses of input m (cached per
+        build). Filtering by source and the projection's synapse model and label only,
+        with no target filter, makes NEST's search about 8x cheaper (measured at paper
+        scale, 2 threads: 4 ms against 31 ms per row). The label is the plastic
+        projection's own, so every synapse found reaches the E population; reading the
+        targets checks that."""
         if m not in self._rows:
-            nc = self.net.inputs.node_collection[m:m + 1]
-            conns = self.nest.GetConnections(source=nc, target=self.net.exc.node_collection,
-                                             synapse_model=self.net.plastic.nest_synapse_model)
-            targets = np.asarray(conns.get("target"), dtype=np.int64) - self.net.exc.first_id
-            self._rows[m] = (conns, targets)
+            self._rows[m] = self.nest.GetConnections(
+                source=self.net.inputs.node_collection[m:m + 1],
+                synapse_model=self.net.plastic.nest_synapse_model,
+                synapse_label=self.net.plastic.nest_synapse_label)
         return self._rows[m]
+
+    def _as_e_index(self, m: int, target_ids) -> np.ndarray:
+        """Return NEST target node IDs as E indices, failing if one is not an E cell."""
+        targets = np.atleast_1d(np.asarray(target_ids, dtype=np.int64)) - self.net.exc.first_id
+        if np.any((targets < 0) | (targets >= self.p.n_exc)):
+            raise RuntimeError(f"plastic synapses of input {m} reach nodes outside the E "
+                               f"population: the plastic projection is not the only one "
+                               f"with NEST label {self.net.plastic.nest_synapse_label}")
+        return targets
+
+    def _row_targets(self, m: int) -> np.ndarray:
+        """Return the E indices of the plastic synapses of input m, in NEST's order."""
+        if m not in self._targets:
+            self._targets[m] = self._as_e_index(m, self._row(m).get("target"))
+        return self._targets[m]
+
+    def _row_weights(self, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return (E indices, weights [mV]) of the plastic synapses of input m. The first
+        read of a row after a build fetches the targets in the same NEST call as the
+        weights: NEST builds one full status dictionary per connection whatever the keys
+        asked, so the targets then cost nothing extra."""
+        conns = self._row(m)
+        if m in self._targets:
+            return self._targets[m], np.atleast_1d(np.asarray(conns.get("weight"), float))
+        status = conns.get(["target", "weight"])
+        self._targets[m] = self._as_e_index(m, status["target"])
+        return self._targets[m], np.atleast_1d(np.asarray(status["weight"], float))
 
     # ------------------------------------------------------------------ episodes
     def now(self) -> float:
@@ -163,7 +195,7 @@ class NestBackend:
         """Switch STDP on or off (lambda) on the synapses of the input rows ``rows``."""
         lam = self.translation.values(self.p)["A_plus"] if on else 0.0
         for m in rows:
-            self._row(int(m))[0].set({"lambda": lam})
+            self._row(int(m)).set({"lambda": lam})
 
     def run(self, duration: float) -> None:
         """Advance the simulation by ``duration`` [ms]."""
@@ -185,8 +217,8 @@ class NestBackend:
         """Return the plastic weights [mV] of the input rows ``rows``, shape (len, N_E)."""
         out = np.empty((len(rows), self.p.n_exc))
         for i, m in enumerate(rows):
-            conns, targets = self._row(int(m))
-            out[i, targets] = conns.get("weight")
+            targets, weights = self._row_weights(int(m))
+            out[i, targets] = weights
         return out
 
     def plastic_weights_flat(self) -> np.ndarray:
@@ -197,8 +229,7 @@ class NestBackend:
     def write_weights(self, rows: np.ndarray, values: np.ndarray) -> None:
         """Set the plastic weights [mV] of the input rows ``rows`` to ``values`` (len, N_E)."""
         for i, m in enumerate(rows):
-            conns, targets = self._row(int(m))
-            conns.set(weight=values[i, targets].tolist())
+            self._row(int(m)).set(weight=values[i, self._row_targets(int(m))].tolist())
 
     def potentiation_step(self, w: np.ndarray) -> np.ndarray | float:
         """Return the weight step [mV] of one potentiating pair at unit trace for synapses
