@@ -89,6 +89,7 @@ def point_config(value):
 PREFIX_SEEDS = {OUT: SEEDS}
 write_if_changed(f"{OUT}/config.yaml", dict(config))
 SWEEP_THEORY, SWEEP_SIM = [], []
+SWEEP_BACKENDS = [b for b in SPIKING if b in SWEEP.get("backends", SPIKING)]
 for _v in sorted(set(SWEEP["theory_values"]) | set(SWEEP["simulation_values"])):
     _main = _v == config[SWEEP_KEY.split(".")[0]][SWEEP_KEY.split(".")[1]]
     _prefix = OUT if _main else f"{OUT}/sweep/{SWEEP_KEY}-{_v}"
@@ -97,7 +98,8 @@ for _v in sorted(set(SWEEP["theory_values"]) | set(SWEEP["simulation_values"])):
         PREFIX_SEEDS[_prefix] = SWEEP["seeds"]
     SWEEP_THEORY.append(f"{_v}={_prefix}/theory.json")
     if _v in SWEEP["simulation_values"] or _main:
-        SWEEP_SIM += [f"{_v}={_prefix}/{b}/capacity/capacity.json" for b in SPIKING]
+        SWEEP_SIM += [f"{_v}={_prefix}/{b}/capacity/capacity.json"
+                      for b in (SPIKING if _main else SWEEP_BACKENDS)]
 
 
 # Cross-backend validation (DESIGN section 8): each comparison validates the runs of side

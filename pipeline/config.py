@@ -364,6 +364,11 @@ def _check_sweep(cfg: dict) -> list[str]:
         return [f"config key 'sweep.parameter' = '{sweep['parameter']}' is not a numeric "
                 f"config key (e.g. inputs.f_c)"]
     problems = []
+    extra = [b for b in sweep.get("backends", []) if b not in cfg["simulation"]["backends"]]
+    if extra:
+        problems.append(f"config key 'sweep.backends' names {extra}, which are not in "
+                        f"simulation.backends {cfg['simulation']['backends']}: add them "
+                        f"there or remove them from sweep.backends")
     for v in sorted(set(sweep["theory_values"]) | set(sweep["simulation_values"])):
         point = copy.deepcopy(cfg)
         point[section][key] = v

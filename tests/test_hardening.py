@@ -121,6 +121,29 @@ def test_snakemake_reads_numbers_in_config_overrides(tmp_path):
     assert r.returncode != 0 and "'inputs.f_c' = nan is not a finite number" in r.stdout + r.stderr
 
 
+def test_sweep_points_simulate_only_sweep_backends(tmp_path):
+    """`sweep.backends` (a dry run of the default config): the experiment's own f_c runs
+    every spiking backend, the sweep point only the ones named; a backend the experiment
+    does not run is refused with the key named."""
+    exe = str(Path(sys.executable).with_name("snakemake"))
+    base = [exe, "-n", "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+            "--configfile", str(ROOT / "config" / "default.yaml")]
+    r = subprocess.run(base, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    jobs = {line.strip() for line in r.stdout.splitlines() if "backend=" in line}
+    point = {j for j in jobs if "sweep/inputs.f_c-0.2," in j}
+    main = {j for j in jobs if "prefix=results/default," in j and "seed=1" in j}
+    assert {j.split("backend=")[1].split(",")[0] for j in point} == {"nest"}
+    assert {j.split("backend=")[1].split(",")[0] for j in main} >= {
+        "nest", "nest-spinnaker", "nest-spinnaker-hw"}
+    raw = load_yaml((ROOT / "config" / "default.yaml").read_text())
+    raw["simulation"]["backends"] = ["nest"]
+    raw["sweep"]["backends"] = ["nest", "nest-spinnaker"]
+    raw["validation"]["comparisons"] = []
+    with pytest.raises(ConfigError, match=r"'sweep.backends' names \['nest-spinnaker'\]"):
+        validate_config(raw)
+
+
 # ------------------------------------------------------------------ runs (small, real)
 @pytest.fixture(scope="module")
 def edge_seed_run(tmp_path_factory):
