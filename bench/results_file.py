@@ -7,6 +7,7 @@ machines) say so. Writes are atomic (pipeline.io.write_json).
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -64,3 +65,34 @@ def write_section(name: str, data: dict, command: list[str], path: Path = RESULT
                      "load_average_end": list(os.getloadavg()), **data}
     write_json(path, results)
     return results
+
+
+def code_fingerprint() -> str:
+    """Return 12 hex digits that identify the code a workflow benchmark measures: git's
+    tree ids of pipeline/, backends/, config/ and the Snakefile at HEAD, plus any
+    uncommitted change to them. Repetitions with equal fingerprints measured the same code."""
+    paths = ["pipeline", "backends", "config", "Snakefile"]
+    ids = subprocess.run(["git", "rev-parse", *[f"HEAD:{p}" for p in paths]], cwd=ROOT,
+                         capture_output=True, text=True).stdout
+    diff = subprocess.run(["git", "diff", "HEAD", "--", *paths], cwd=ROOT,
+                          capture_output=True, text=True).stdout
+    return hashlib.sha256((ids + diff).encode()).hexdigest()[:12]
+
+
+def add_repetition(name: str, rep: dict, keys: list[str], command: list[str],
+                   path: Path = RESULTS) -> dict:
+    """Add one repetition ``rep`` (with this run's date, machine and load average) to the
+    section ``name``, for figures too long to repeat in one invocation (a whole seed, a
+    whole workflow). Repetitions of other code (:func:`code_fingerprint`) are dropped; the
+    section's ``summary`` gives :func:`stats` of each of ``keys`` over the ones kept.
+    Returns the section."""
+    results = json.loads(path.read_text()) if path.exists() else {}
+    code = code_fingerprint()
+    reps = [r for r in results.get(name, {}).get("repetitions", []) if r.get("code") == code]
+    reps.append({"date": now(), "code": code, "machine": machine(),
+                 "load_average_end": list(os.getloadavg()), **rep})
+    results[name] = {"date": now(), "command": " ".join(command), "code": code,
+                     "summary": {k: stats([r[k] for r in reps]) for k in keys},
+                     "repetitions": reps}
+    write_json(path, results)
+    return results[name]
