@@ -30,7 +30,7 @@ test: $(STAMP)                ## the test suite (fast tier; what CI runs)
 test-slow: $(STAMP)           ## the slow, paper-scale checks (not in CI)
 	$(BIN)/python -m pytest -m slow $(ARGS)
 
-bench: $(STAMP)               ## every figure of issue 11 -> bench/results.json (by hand, ~2.5 h on 2 cores)
+bench: $(STAMP)               ## every figure of issue 11 -> bench/results.json (by hand, ~3 h on 2 cores)
 	$(BIN)/python bench/speed.py --scales paper --threads 2,1 --reps 3 --episodes 3
 	$(BIN)/python bench/speed.py --scales default --threads 2,1 --reps 3 --episodes 4
 	$(BIN)/python bench/step_resources.py config/paper.yaml --threads 2 --seeds 1 \
@@ -41,6 +41,7 @@ bench: $(STAMP)               ## every figure of issue 11 -> bench/results.json 
 	$(BIN)/python bench/theory_sweep.py
 	$(BIN)/python bench/ccg.py
 	$(BIN)/python bench/spinnaker_mapping.py
+	$(BIN)/python bench/make_run.py
 	$(BIN)/python bench/table.py
 
 $(VENV)/.installed-hpc: $(STAMP)   # the [hpc] extra: snakemake-executor-plugin-slurm

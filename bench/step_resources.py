@@ -39,7 +39,7 @@ from pipeline.config import load_config  # noqa: E402
 from pipeline.io import write_json  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
-from results_file import write_section  # noqa: E402
+from results_file import add_repetition  # noqa: E402
 
 STEPS = ("theory", "simulate-nest", "simulate-nest-spinnaker", "map-spinnaker", "analyze",
          "capacity", "validate", "sweep", "report")
@@ -122,18 +122,28 @@ def main() -> dict:
                         with open(Path(cmd[-1]) / "episodes.csv") as fh:
                             eps = list(csv.DictReader(fh))
                         # per-episode cost as the step logs it: simulation + weight I/O [s]
-                        m["episode_s"] = round(sum(float(e["wall_sim_s"]) + float(e["wall_io_s"])
-                                                   for e in eps) / len(eps), 3)
+                        per = [float(e["wall_sim_s"]) + float(e["wall_io_s"]) for e in eps]
+                        m["episode_s"] = round(sum(per) / len(per), 3)
+                        # the trend over the run: mean per block of 25 episodes [s]
+                        m["episode_s_per_25"] = [round(sum(per[i:i + 25]) / len(per[i:i + 25]), 3)
+                                                 for i in range(0, len(per), 25)]
                 out["steps"].setdefault(step, []).append(m)
                 print(f"{step} [{i}]: {m}", flush=True)
     out["total_wall_s"] = round(sum(m["wall_s"] for ms in out["steps"].values() for m in ms), 2)
     out["total_cpu_s"] = round(sum(m["cpu_s"] for ms in out["steps"].values() for m in ms), 2)
     out["peak_rss_mb"] = max(m["peak_rss_mb"] for ms in out["steps"].values() for m in ms)
+    out["total_wall_min"] = round(out["total_wall_s"] / 60, 2)
+    for step, ms in out["steps"].items():
+        out[f"{step}_wall_s"] = round(sum(m["wall_s"] for m in ms), 2)
     name = f"step_resources-{cfg['experiment']}-{episodes}ep"
     write_json(ROOT / "bench" / "results" / f"{name}.json", out)
-    # also a section of bench/results.json (one per experiment, episodes and threads)
-    write_section(f"{name}-{args.threads}threads".replace("-", "_"), out,
-                  ["python", "bench/step_resources.py", *sys.argv[1:]])
+    # also a section of bench/results.json (one per experiment, episodes and threads); a
+    # whole seed is too long to repeat in one invocation, so each invocation adds one
+    # repetition (kept while the code is the same)
+    add_repetition(f"{name}-{args.threads}threads".replace("-", "_"), out,
+                   ["total_wall_s", "total_wall_min", "total_cpu_s", "peak_rss_mb",
+                    *[f"{step}_wall_s" for step in out["steps"]]],
+                   ["python", "bench/step_resources.py", *sys.argv[1:]])
     return out
 
 

@@ -60,20 +60,41 @@ def build_table(res: dict) -> list[str]:
 
 
 def seed_tables(res: dict) -> list[str]:
-    """Whole-run step tables of bench/step_resources.py (wall, CPU, peak RSS per step)."""
+    """Whole-run step tables of bench/step_resources.py (wall, CPU, peak RSS per step):
+    median (min-max) over the repetitions of the same code, or the one run of a section
+    written before repetitions were kept."""
     lines = []
     for name, sec in res.items():
         if not name.startswith("step_resources_"):
             continue
-        lines += [f"`{sec['command']}` ({sec['experiment']}, {sec['episodes']} episodes, "
-                  f"{sec['threads']} thread(s), seeds {sec['seeds']}):", "",
-                  "| step | wall s | CPU s | peak RSS MiB |", "|---|---|---|---|"]
-        for step, runs in sec["steps"].items():
-            for m in runs:
-                lines.append(f"| {step} | {m['wall_s']:.1f} | {m.get('cpu_s', float('nan')):.1f} "
-                             f"| {m['peak_rss_mb']:.0f} |")
-        lines += [f"| **total** | **{sec['total_wall_s']:.0f}** ({sec['total_wall_s'] / 60:.1f} "
-                  f"min) | {sec['total_cpu_s']:.0f} | {sec['peak_rss_mb']:.0f} (max) |", ""]
+        reps = sec.get("repetitions", [sec])
+        last = reps[-1]
+        lines += [f"`{sec['command']}` ({last['experiment']}, {last['episodes']} episodes, "
+                  f"{last['threads']} thread(s), seeds {last['seeds']}; {len(reps)} "
+                  f"repetition(s)):", "", "| step | wall s | CPU s (last) | peak RSS MiB (last) |",
+                  "|---|---|---|---|"]
+        for step, runs in last["steps"].items():
+            walls = sec.get("summary", {}).get(f"{step}_wall_s") or dict.fromkeys(
+                ("median", "min", "max"), sum(m["wall_s"] for m in runs))
+            lines.append(f"| {step} | {fmt(walls, 4)} | "
+                         f"{sum(m.get('cpu_s', float('nan')) for m in runs):.1f} | "
+                         f"{max(m['peak_rss_mb'] for m in runs):.0f} |")
+        total = sec.get("summary", {}).get("total_wall_min") or dict.fromkeys(
+            ("median", "min", "max"), last["total_wall_s"] / 60)
+        lines += [f"| **total** | **{fmt(total)} min** | {last['total_cpu_s']:.0f} | "
+                  f"{last['peak_rss_mb']:.0f} (max) |", ""]
+    for name, sec in res.items():
+        if not name.startswith("make_run_"):
+            continue
+        s = sec["summary"]
+        last = sec["repetitions"][-1]
+        lines += [f"`make run` from empty results (`{sec['command']}`; {s['wall_min']['n']} "
+                  f"repetition(s)): {fmt(s['wall_min'])} min wall, {fmt(s['cpu_s'], 4)} CPU s, "
+                  f"{last['n_jobs']} jobs on {last['cores']} cores. Sum of job wall times by "
+                  f"rule (last repetition):", "", "| rule | s |", "|---|---|"]
+        lines += [f"| {rule} | {t:.0f} |" for rule, t in sorted(
+            last["job_wall_s_by_rule"].items(), key=lambda kv: -kv[1])]
+        lines.append("")
     return lines
 
 
