@@ -24,8 +24,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)                 ## the default workflow end to end -> results/default/
 	$(BIN)/snakemake -c$(CORES) $(ARGS)
 
-test: $(STAMP)                ## the test suite (fast tier; what CI runs)
-	$(BIN)/python -m pytest $(ARGS)
+test: $(STAMP)                ## the test suite (fast tier; what CI runs), on $(CORES) workers
+	$(BIN)/python -m pytest -n $(CORES) --dist loadscope $(ARGS)
 
 test-slow: $(STAMP)           ## the slow, paper-scale checks (not in CI)
 	$(BIN)/python -m pytest -m slow $(ARGS)

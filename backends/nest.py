@@ -56,6 +56,18 @@ EXPECTED_NATIVE: dict = {
     "tau_minus": lambda p: p.tau_ac,   # read from the post neuron
 }
 
+# NEST kernel settings of every NEST run, set after PyNN's setup. NEST 3.10 shrinks its
+# spike exchange buffer whenever a step sends fewer than 20% of its size, grows it again
+# at the next busy step, and appends every resize to the kernel status's
+# 'spike_buffer_resize_log'. With min_delay = dt that is about one entry every other step
+# (24,699 after 4.8 s of the default network), and every GetKernelStatus (which PyNN's
+# clock and each SynapseCollection.get/set call) converts the whole log: the time per
+# episode grew without bound (2.3 s at episode 0 to 13 s at episode 70 of a default run).
+# Never shrinking keeps the buffer at its largest size so far (a few kB) and the log at a
+# few entries; which spikes are delivered, and when, does not depend on the buffer size
+# (tests/test_reliability.py checks runs bitwise).
+KERNEL_STATUS = {"spike_buffer_shrink_limit": 0.0}
+
 
 def import_pynn():
     """Return ``pyNN.nest``, with PyNN 0.13's IF_curr_delta made to accept initial values.
@@ -113,6 +125,7 @@ class NestBackend:
         sim.setup(timestep=self.dt, min_delay=self.dt, max_delay=max(10 * self.dt, 1.0),
                   threads=self.threads, rng_seed=rng_seed or self.seed, spike_precision="on_grid",
                   verbosity="error")
+        nest.SetKernelStatus(KERNEL_STATUS)
         self.sim = sim
         self.nest = nest
         return sim
