@@ -65,7 +65,7 @@ EXPECTED_NATIVE: dict = {
 # episode grew without bound (2.3 s at episode 0 to 13 s at episode 70 of a default run).
 # Never shrinking keeps the buffer at its largest size so far (a few kB) and the log at a
 # few entries; which spikes are delivered, and when, does not depend on the buffer size
-# (tests/test_reliability.py checks runs bitwise).
+# (tests/test_nest_kernel.py checks runs with and without it bitwise).
 KERNEL_STATUS = {"spike_buffer_shrink_limit": 0.0}
 
 

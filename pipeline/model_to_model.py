@@ -98,6 +98,10 @@ def run_tests(a_runs: list, b_runs: list) -> dict[str, dict]:
     class Side(models.loaded_spiketrains):
         """A side's spike trains as networkunit's stored-spikes model: one list per run."""
 
+        # the trains already start at 0 (joined_training_trains); networkunit's re-alignment
+        # rebuilds every train through Python lists on each test (a tenth of a validation)
+        default_params = {"file_path": None, "align_to_0": False}
+
         def __init__(self, name: str, per_run: list[list]):
             self.per_run = per_run
             super().__init__(name=name)
