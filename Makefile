@@ -36,7 +36,7 @@ bench: $(STAMP)               ## every figure of issue 11 -> bench/results.json 
 	$(BIN)/python bench/step_resources.py config/paper.yaml --threads 2 --seeds 1 \
 	  --steps theory simulate-nest analyze capacity
 	$(BIN)/python bench/seeds_on_cores.py --config config/paper.yaml --episodes 15
-	$(BIN)/python bench/seeds_on_cores.py --config config/default.yaml --episodes 30
+	$(BIN)/python bench/seeds_on_cores.py --config config/default.yaml --episodes 20 --reps 3
 	$(BIN)/python bench/scaling.py --threads 2 --reps 3 --episodes 2
 	$(BIN)/python bench/theory_sweep.py
 	$(BIN)/python bench/ccg.py
