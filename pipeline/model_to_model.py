@@ -100,7 +100,7 @@ def run_tests(a_runs: list, b_runs: list) -> dict[str, dict]:
 
         # the trains already start at 0 (joined_training_trains); networkunit's re-alignment
         # rebuilds every train through Python lists on each test (a tenth of a validation)
-        default_params = {"file_path": None, "align_to_0": False}
+        default_params = {**models.loaded_spiketrains.default_params, "align_to_0": False}
 
         def __init__(self, name: str, per_run: list[list]):
             self.per_run = per_run

@@ -277,14 +277,14 @@ def corr_measure(pop: str) -> Callable[[RunData, dict], Measure | None]:
         ids = sorted(run.trains[pop])
         units, dist = [], []
         for a, b in run.windows:
-            active = [t - a for t in (_window_spikes(run.trains[pop][n], a, b) for n in ids)
+            active = [t for t in (_window_spikes(run.trains[pop][n], a, b) for n in ids)
                       if len(t) > 0]
             if len(active) < 2:
                 units.append(np.nan)                         # one unit per phase
                 continue
             # elephant bins the count matrix it is given; binning here skips building a
             # neo SpikeTrain per neuron and phase (a third of a full-run validation)
-            counts = np.vstack([bin_counts(t, 0.0, b - a, CORR_BIN_MS) for t in active])
+            counts = np.vstack([bin_counts(t, a, b, CORR_BIN_MS) for t in active])
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 m = correlation_coefficient(BinnedSpikeTrain(
