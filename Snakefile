@@ -36,7 +36,7 @@ update_config(config, typed(dict(workflow.config_settings.config)))
 # values over as strings, YAML 1.1 reads 1e-3 as a string), refuses NaN and infinity and the
 # cross-key rules, and names the key; then Snakemake's own schema validation.
 sys.path.insert(0, workflow.basedir)
-from pipeline.config import ConfigError, validate_config  # noqa: E402
+from pipeline.config import ConfigError, config_hash, validate_config  # noqa: E402
 
 try:
     _checked = validate_config(dict(config))
@@ -64,8 +64,16 @@ SWEEP_KEY = SWEEP["parameter"]
 PY = f"PYTHONPATH={workflow.basedir} {sys.executable} -m pipeline"
 
 
+# Prefix -> config hash of its runs (pipeline.config.config_hash: the model, not the
+# validation section, seeds or backends). Simulations and the theory take their config as
+# ancient() input and this hash as a param: Snakemake's params trigger reruns them when the
+# model changes, and an edited tolerance or comparison reruns no simulation.
+RUN_HASH = {}
+
+
 def write_if_changed(path, cfg):
     """Write a config atomically, only when its content changes (so mtimes stay put)."""
+    RUN_HASH[os.path.dirname(path)] = config_hash(cfg)
     text = yaml.safe_dump(cfg, sort_keys=True)
     if not os.path.exists(path) or open(path).read() != text:
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -102,26 +110,41 @@ for _v in sorted(set(SWEEP["theory_values"]) | set(SWEEP["simulation_values"])):
                       for b in (SPIKING if _main else SWEEP_BACKENDS)]
 
 
-# Cross-backend validation (DESIGN section 8): each comparison validates the runs of side
-# A against side B, from the experiment's own runs or from a shorter sub-experiment.
+# Cross-backend validation (docs/validation.md): each comparison validates the runs of side
+# A against side B, from the experiment's own runs or from a sub-experiment: shorter
+# (`episodes: N`) and/or, for side B, another replicate of the same seeds (`replicate_b: R`:
+# only the simulator's own random streams change).
 VALIDATION = config["validation"]["comparisons"]
 VAL_RUNS = {}
+
+
+def side_prefix(episodes, replicate):
+    """The run prefix of one side of a comparison; a sub-experiment gets its own config."""
+    if not episodes and not replicate:
+        return OUT
+    parts = ([f"episodes-{episodes}"] if episodes else []) + \
+        ([f"replicate-{replicate}"] if replicate else [])
+    prefix = f"{OUT}/validation/{'-'.join(parts)}"
+    cfg = copy.deepcopy(dict(config))
+    cfg["validation"] = dict(cfg["validation"], comparisons=[])
+    # the validation reads no spiking recall (and the neuron backend builds one simulator
+    # per process, so it cannot hold a recall session)
+    cfg["readout"] = dict(cfg["readout"], spiking=False)
+    if replicate:
+        cfg["simulation"] = dict(cfg["simulation"], replicate=replicate)
+    if episodes:
+        cfg["protocol"]["episodes"] = episodes
+        cfg["recording"]["full_weights_at"] = sorted(
+            {e for e in cfg["recording"]["full_weights_at"] if e < episodes} | {0, episodes - 1})
+    write_if_changed(f"{prefix}/config.yaml", cfg)
+    return prefix
+
+
 for _c in VALIDATION:
-    _prefix = OUT
-    if _c.get("episodes"):
-        _prefix = f"{OUT}/validation/episodes-{_c['episodes']}"
-        _cfg = copy.deepcopy(dict(config))
-        _cfg["protocol"]["episodes"] = _c["episodes"]
-        _cfg["validation"] = dict(_cfg["validation"], comparisons=[])
-        # the validation's statistics read no spiking recall (and the neuron backend
-        # builds one simulator per process, so it cannot hold a recall session)
-        _cfg["readout"] = dict(_cfg["readout"], spiking=False)
-        _cfg["recording"]["full_weights_at"] = sorted(
-            {e for e in _cfg["recording"]["full_weights_at"] if e < _c["episodes"]}
-            | {0, _c["episodes"] - 1})
-        write_if_changed(f"{_prefix}/config.yaml", _cfg)
+    _pre = {"a": side_prefix(_c.get("episodes"), 0),
+            "b": side_prefix(_c.get("episodes"), _c.get("replicate_b", 0))}
     VAL_RUNS[_c["name"]] = {
-        side: [f"{_prefix}/{_c[side]}/seed-{s}" for s in _c.get(f"seeds_{side}", SEEDS)]
+        side: [f"{_pre[side]}/{_c[side]}/seed-{s}" for s in _c.get(f"seeds_{side}", SEEDS)]
         for side in ("a", "b")}
 
 
@@ -165,12 +188,13 @@ rule validate:
         b=lambda w: " ".join(VAL_RUNS[w.name]["b"]),
         out=lambda w, output: os.path.dirname(output.json),
         alpha=config["validation"]["alpha"],
+        tolerances=str(config["validation"].get("tolerances")),   # an edit reruns validate
     threads: 1
     resources:
         **request("validate", config),
     shell:
         "{params.py} validate --a {params.a} --b {params.b} --name {wildcards.name} "
-        "--alpha {params.alpha} --out {params.out} > {log} 2>&1"
+        "--alpha {params.alpha} --config {OUT}/config.yaml --out {params.out} > {log} 2>&1"
 
 
 rule simulate:
@@ -179,7 +203,7 @@ rule simulate:
     wildcard_constraints:
         backend="nest[a-z-]*|neuron",
     input:
-        config="{prefix}/config.yaml",
+        config=ancient("{prefix}/config.yaml"),
     output:
         weights="{prefix}/{backend}/seed-{seed}/weights.npz",
         spikes="{prefix}/{backend}/seed-{seed}/spikes.nix",
@@ -189,6 +213,7 @@ rule simulate:
         "{prefix}/logs/simulate-{backend}-seed-{seed}.log",
     params:
         py=PY,
+        model=lambda w: RUN_HASH[w.prefix],
         out=lambda w: f"{w.prefix}/{w.backend}/seed-{w.seed}",
     threads: config["simulation"]["threads"]      # NEST threads = the cores SLURM grants
     resources:
@@ -202,7 +227,7 @@ rule map_spinnaker:
     conda:
         "environment.yml"
     input:
-        config="{prefix}/config.yaml",
+        config=ancient("{prefix}/config.yaml"),
     output:
         resources="{prefix}/spinnaker/seed-{seed}/resources.json",
         translation="{prefix}/spinnaker/seed-{seed}/translation.json",
@@ -210,6 +235,7 @@ rule map_spinnaker:
         "{prefix}/logs/map-spinnaker-seed-{seed}.log",
     params:
         py=PY,
+        model=lambda w: RUN_HASH[w.prefix],
         out=lambda w: f"{w.prefix}/spinnaker/seed-{w.seed}",
     threads: 1
     resources:
@@ -246,13 +272,14 @@ rule theory:
     conda:
         "environment.yml"
     input:
-        config="{prefix}/config.yaml",
+        config=ancient("{prefix}/config.yaml"),
     output:
         "{prefix}/theory.json",
     log:
         "{prefix}/logs/theory.log",
     params:
         py=PY,
+        model=lambda w: RUN_HASH[w.prefix],
     threads: 1
     resources:
         **request("theory", config),

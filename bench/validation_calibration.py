@@ -1,20 +1,28 @@
-"""Benchmark: false-alarm rate and power of ``python -m pipeline validate``.
+"""Benchmark: the operating characteristic of ``python -m pipeline validate``'s three-way
+rule (docs/validation.md, "Calibration").
 
-DESIGN.md section 8: a verdict is only worth its measured false-alarm rate (the same
-model, other seeds) and its power (deliberately changed models). This script
+Every comparison draws its own runs on both sides from fresh seeds (10001 upwards, never
+used while the rule was designed), paired as the default comparisons are (the same seeds
+on both sides):
 
-1. simulates NEST runs of one short calibration config (the default network with
-   f_c = 0.2, so that the forgetting curve crosses the threshold within 40 episodes):
-   seeds 1..8 of the unchanged model, and seeds 11, 12 of each of three changed models
-   (inhibition g halved; potentiation step Delta_c +25%; time step 1 ms instead of 0.1 ms);
-2. decides many splits (each run's statistics computed once, then
-   ``pipeline.validation.decide``): unchanged vs unchanged (disjoint seed sets, 2 vs 2 and
-   4 vs 4) for the false-alarm rate, unchanged (2 or 4 seeds) vs each changed model for
-   the power; NetworkUnit's pooled tests on the false-alarm splits (``--no-networkunit``
-   carries their previous record over);
-3. writes bench/results/validation_calibration.json.
+- the null: NEST against NEST with ``simulation.replicate: 1`` (only NEST's own noise
+  and supervision streams differ);
+- graded changes of side B: Delta_c +5%, +10%, +25%; g x0.95, x0.9; time step 1 ms
+  instead of 0.1 ms;
 
-Run by hand (about 15 minutes on 2 cores; finished runs are reused):
+each at 2 seeds a side (what ``make run`` uses) and at 4. For every case: the fractions
+of "equivalent", "inconclusive" and "different" verdicts, on the memory (forgetting curve
+and capacity) and over all statistics, with 95% Clopper-Pearson intervals; a figure of
+them against the size of the change (bench/results/validation_calibration.png/.svg).
+
+The model is a REDUCED calibration network (the default's neurons and in-degrees with
+N_E = 400, N_I = 100, training phases of 300 ms and STDP steps x4, so that the
+forgetting curve crosses the threshold within 50 episodes: capacity ~35), not the
+default network: its runs take ~12 s instead of ~100 s, which buys the repetitions. The
+tolerances are the default config's. Results, with the code version of every run:
+bench/results/validation_calibration.json.
+
+Run by hand (about 50 minutes on 2 idle cores, 292 runs; finished runs are reused):
 
     .venv/bin/python bench/validation_calibration.py [--runs results/validation-calibration]
 """
@@ -22,13 +30,11 @@ from __future__ import annotations
 
 import argparse
 import copy
-import datetime
-import itertools
 import json
-import platform
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -37,188 +43,195 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BASE_SEEDS = list(range(1, 9))
-CHANGED_SEEDS = [11, 12]
-EPISODES = 40
-# name -> (dotted config key, value): the deliberate model changes
-CHANGES = {
-    "g_halved": ("network.g", 2.5),
-    "delta_c_plus_25pc": ("stdp.delta_c", 0.0025),
-    "dt_1ms": ("simulation.dt_ms", 1.0),
+FIRST_SEED = 10001
+EPISODES = 50
+# name -> (dotted config key, value of side B, size of the change for the figure's axis)
+CASES = {
+    "null": ("simulation.replicate", 1, 0.0),
+    "delta_c_+5%": ("stdp.delta_c", 1.05, 5.0),
+    "delta_c_+10%": ("stdp.delta_c", 1.10, 10.0),
+    "delta_c_+25%": ("stdp.delta_c", 1.25, 25.0),
+    "g_x0.95": ("network.g", 0.95, 5.0),
+    "g_x0.9": ("network.g", 0.90, 10.0),
+    "dt_1ms": ("simulation.dt_ms", 1.0, None),
 }
+# repetitions (comparisons) per case at 2 and 4 seeds a side: most for the two rates the
+# rule must hold (false "different" on the null, false "equivalent" on Delta_c +10%)
+REPS = {"null": {2: 12, 4: 6}, "delta_c_+10%": {2: 12, 4: 6}}
+REPS_OTHER = {2: 3, 4: 1}
 
 
-def calibration_config(change: tuple[str, float] | None = None) -> dict:
-    """Return the calibration config (default network, f_c = 0.2, 40 episodes, 1 thread),
-    with one dotted key changed if ``change`` is given."""
+def base_config() -> dict:
+    """Return the reduced calibration config (module docstring), 1 thread, NEST."""
     with open(ROOT / "config" / "default.yaml") as fh:
         cfg = yaml.safe_load(fh)
     cfg["experiment"] = "validation-calibration"
-    cfg["inputs"]["f_c"] = 0.2
-    cfg["protocol"]["episodes"] = EPISODES
-    cfg["recording"]["full_weights_at"] = [0, EPISODES - 1]
-    cfg["simulation"].update(threads=1, backends=["nest"])
+    cfg["network"].update(n_exc=400, n_inh=100)
+    cfg["protocol"].update(episodes=EPISODES, t_train_ms=300.0, t_warm_ms=100.0)
+    cfg["stdp"].update(delta_c=4 * cfg["stdp"]["delta_c"], r_ac=4 * cfg["stdp"]["r_ac"])
+    cfg["readout"]["spiking"] = False
+    cfg["recording"].update(n_exc_sample=100, n_inh_sample=25, full_weights_at=[0, EPISODES - 1])
+    cfg["simulation"].update(threads=1, backends=["nest"], seeds=[1])
     cfg["validation"]["comparisons"] = []
-    if change:
-        section, key = change[0].split(".")
-        cfg[section][key] = change[1]
+    cfg["sweep"]["simulation_values"] = []
     return cfg
 
 
-def simulate_all(runs: Path) -> dict[str, list[Path]]:
-    """Simulate every run that has no provenance.json yet; return run dirs per model."""
-    models = {"unchanged": (None, BASE_SEEDS)}
-    models.update({k: (v, CHANGED_SEEDS) for k, v in CHANGES.items()})
-    out: dict[str, list[Path]] = {}
-    for name, (change, seeds) in models.items():
-        cfg_path = runs / name / "config.yaml"
-        cfg_path.parent.mkdir(parents=True, exist_ok=True)
-        cfg_path.write_text(yaml.safe_dump(calibration_config(change), sort_keys=False))
-        out[name] = []
-        for s in seeds:
-            run = runs / name / f"seed-{s}"
-            out[name].append(run)
-            if (run / "provenance.json").is_file():
-                continue
-            t = time.perf_counter()
-            log = runs / name / f"simulate-seed-{s}.log"
-            with open(log, "w") as fh:
-                subprocess.run([sys.executable, "-m", "pipeline", "simulate", "--config",
-                                str(cfg_path), "--backend", "nest", "--seed", str(s),
-                                "--out", str(run)], cwd=ROOT, stdout=fh, stderr=fh, check=True)
-            print(f"simulated {name} seed {s} in {time.perf_counter() - t:.0f} s", flush=True)
+def changed_config(case: str) -> dict:
+    """Return side B's config of ``case``: the base with one key changed."""
+    key, value, _ = CASES[case]
+    cfg = copy.deepcopy(base_config())
+    section, name = key.split(".")
+    if key in ("stdp.delta_c", "network.g"):
+        value = round(cfg[section][name] * value, 12)
+    cfg[section][name] = value
+    return cfg
+
+
+def plan() -> list[dict]:
+    """Return every comparison: case, seeds per side, its index; fresh seeds throughout."""
+    seed, out = FIRST_SEED, []
+    for case in CASES:
+        for n, reps in REPS.get(case, REPS_OTHER).items():
+            for r in range(reps):
+                out.append({"case": case, "n": n, "rep": r, "seeds": list(range(seed, seed + n))})
+                seed += n
     return out
 
 
-def splits(seeds: list, k: int, n: int, rng: np.random.Generator) -> list[tuple]:
-    """Return up to n distinct splits (A, B) of ``seeds`` into two disjoint sets of k."""
-    all_pairs = [(a, b) for a in itertools.combinations(seeds, k)
-                 for b in itertools.combinations([s for s in seeds if s not in a], k)
-                 if a < b]
-    idx = rng.permutation(len(all_pairs))[:n]
-    return [all_pairs[i] for i in sorted(idx)]
+def simulate(cfg_path: Path, seed: int, run: Path) -> float:
+    """Simulate one run unless it is finished; return its wall time [s] (0 if reused)."""
+    if (run / "provenance.json").is_file():
+        return 0.0
+    t = time.perf_counter()
+    run.parent.mkdir(parents=True, exist_ok=True)
+    with open(run.parent / f"{run.name}.log", "w") as fh:
+        subprocess.run([sys.executable, "-m", "pipeline", "simulate", "--config", str(cfg_path),
+                        "--backend", "nest", "--seed", str(seed), "--out", str(run)],
+                       cwd=ROOT, stdout=fh, stderr=fh, check=True)
+    return time.perf_counter() - t
 
 
-def _verdict(entries: list[dict]) -> dict:
-    """The verdict of decided statistics, the names that differ and the largest effects."""
-    tested = [e for e in entries if e.get("effect_size") is not None]
-    top = sorted(tested, key=lambda e: -abs(e["effect_size"]))[:3]
-    different = [e["name"] for e in entries if e["verdict"] == "different"]
-    return {"verdict": "different" if different else "consistent", "different": different,
-            "n_different": len(different),
-            "largest_effects": {e["name"]: round(e["effect_size"], 2) for e in top}}
+def proportion(k: int, n: int) -> dict:
+    """Return k/n with its 95% Clopper-Pearson interval."""
+    from scipy.stats import binomtest
+    ci = binomtest(k, n).proportion_ci(0.95, method="exact") if n else None
+    return {"k": k, "n": n, "fraction": k / n if n else None,
+            "ci95": [ci.low, ci.high] if ci else None}
 
 
-def evaluate(runs: dict[str, list[Path]], networkunit: bool) -> dict:
-    """Decide the splits with ``pipeline.validation.decide`` (each run's statistics are
-    computed once); with ``networkunit``, also run NetworkUnit's pooled tests on the
-    false-alarm splits. Returns the calibration record."""
-    from pipeline.validation import (ALPHA, context, decide, holm_rejected, load_run,
-                                     run_measures, validate)
-
-    rng = np.random.default_rng(2025)
-    loaded = {name: [load_run(p) for p in paths] for name, paths in runs.items()}
-    ctx = context([r for rs in loaded.values() for r in rs])
-    meas = {name: [run_measures([r], ctx) for r in rs] for name, rs in loaded.items()}
-
-    def side(name: str, idx: list[int]) -> dict:
-        return {k: [meas[name][i][k][0] for i in idx] for k in meas[name][0]}
-
-    base = {s: i for i, s in enumerate(BASE_SEEDS)}
-    result = {"false_alarm": {}, "false_alarm_networkunit": {}, "power": {}}
-    for k, n in ((2, 20), (4, 10)):
-        verdicts, nu = [], []
-        for a, b in splits(BASE_SEEDS, k, n, rng):
-            entries, _, _ = decide(side("unchanged", [base[s] for s in a]),
-                                   side("unchanged", [base[s] for s in b]), ALPHA)
-            verdicts.append({"a": list(a), "b": list(b), **_verdict(entries)})
-            if not networkunit:
+def summarise(rows: list[dict]) -> dict:
+    """Return, per case and seeds a side, the verdict fractions (memory and overall)."""
+    out: dict = {}
+    for case in CASES:
+        for n in (2, 4):
+            sel = [r for r in rows if r["case"] == case and r["n"] == n]
+            if not sel:
                 continue
-            # NetworkUnit's pooled-sample tests on the same split, used as a verdict:
-            # "different" if any test's p <= alpha (uncorrected) / after Holm
-            v = validate([runs["unchanged"][base[s]] for s in a],
-                         [runs["unchanged"][base[s]] for s in b], None, quiet=True)
-            tests = {t: x for t, x in v["networkunit"]["tests"].items() if "p_value" in x}
-            p = [x["p_value"] for x in tests.values()]
-            rejected = holm_rejected(p, ALPHA)
-            nu.append({"a": list(a), "b": list(b),
-                       "significant": [t for t, x in tests.items() if x["p_value"] <= ALPHA],
-                       "significant_holm": [t for i, t in enumerate(tests) if i in rejected]})
-        result["false_alarm"][f"{k}_vs_{k}"] = {
-            "splits": len(verdicts),
-            "rate": float(np.mean([x["verdict"] == "different" for x in verdicts])),
-            "verdicts": verdicts}
-        if networkunit:
-            result["false_alarm_networkunit"][f"{k}_vs_{k}"] = {
-                "splits": len(nu),
-                "rate_uncorrected": float(np.mean([bool(x["significant"]) for x in nu])),
-                "rate_holm": float(np.mean([bool(x["significant_holm"]) for x in nu])),
-                "splits_detail": nu}
-    changed = list(range(len(CHANGED_SEEDS)))
-    for k in (2, 4):
-        a_sets = [tuple(int(s) for s in x) for x in
-                  rng.permutation(list(itertools.combinations(BASE_SEEDS, k)))[:10]]
-        for name in CHANGES:
-            verdicts = []
-            for a in a_sets:
-                entries, _, _ = decide(side("unchanged", [base[s] for s in a]),
-                                       side(name, changed), ALPHA)
-                verdicts.append({"a": list(a), **_verdict(entries)})
-            result["power"].setdefault(name, {"change": f"{CHANGES[name][0]} = "
-                                                        f"{CHANGES[name][1]}"})
-            result["power"][name][f"{k}_vs_{len(changed)}"] = {
-                "comparisons": len(verdicts),
-                "rate": float(np.mean([x["verdict"] == "different" for x in verdicts])),
-                "verdicts": verdicts}
-    return result
+            out.setdefault(case, {})[str(n)] = {
+                level: {v: proportion(sum(r[level] == v for r in sel), len(sel))
+                        for v in ("equivalent", "inconclusive", "different")}
+                for level in ("memory", "overall")}
+    return out
+
+
+def figure(summary: dict, path: Path) -> None:
+    """Fractions of verdicts against the size of the change (operating characteristic)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from pipeline.io import save_figure
+
+    groups = [("Delta_c change [%]", ["null", "delta_c_+5%", "delta_c_+10%", "delta_c_+25%"]),
+              ("g reduced by [%]", ["null", "g_x0.95", "g_x0.9"]),
+              ("time step", ["null", "dt_1ms"])]
+    colours = {"equivalent": "#1b7837", "inconclusive": "#e08214", "different": "#c51b7d"}
+    fig, axes = plt.subplots(2, 3, figsize=(12, 6.4), sharey=True, squeeze=False)
+    for row, level in enumerate(("memory", "overall")):
+        for ax, (label, cases) in zip(axes[row], groups):
+            cases = [c for c in cases if c in summary]
+            x = [CASES[c][2] if CASES[c][2] is not None else 1.0 for c in cases]
+            if label == "time step":
+                x = [0.1 if c == "null" else 1.0 for c in cases]
+            for n, style in (("2", "-"), ("4", "--")):
+                for v, col in colours.items():
+                    pts = [(xi, summary[c][n][level][v]) for xi, c in zip(x, cases) if n in summary[c]]
+                    if not pts:
+                        continue
+                    xs = np.array([p[0] for p in pts]) + (0.15 if n == "4" else 0) * (x[-1] - x[0] or 1) / 10
+                    ys = np.array([p[1]["fraction"] for p in pts])
+                    lo = ys - np.array([p[1]["ci95"][0] for p in pts])
+                    hi = np.array([p[1]["ci95"][1] for p in pts]) - ys
+                    ax.errorbar(xs, ys, yerr=[lo, hi], color=col, ls=style, marker="o", ms=4,
+                                capsize=2, label=f"{v}, {n} seeds" if ax is axes[0][0] else None)
+            ax.axhline(0.05, color="0.6", lw=0.8, ls=":")
+            ax.set_xlabel(label)
+            ax.set_title(f"{level} verdict", fontsize=9)
+    axes[0][0].set_ylabel("fraction of comparisons")
+    axes[1][0].set_ylabel("fraction of comparisons")
+    axes[0][0].legend(fontsize=6, ncol=2)
+    fig.suptitle("validate's operating characteristic (reduced calibration network; bars: 95% "
+                 "Clopper-Pearson; dotted: 5%)", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path)
+    plt.close(fig)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", default=str(ROOT / "results" / "validation-calibration"))
-    ap.add_argument("--simulate-only", action="store_true")
-    ap.add_argument("--no-networkunit", action="store_true",
-                    help="do not rerun NetworkUnit's pooled tests (about 30 s a split); "
-                         "their false-alarm record is carried over from the previous "
-                         "results file, and marked so")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "validation_calibration.json"))
     args = ap.parse_args()
+    from bench.results_file import machine, now
+    from pipeline.io import write_json
+    from pipeline.validation import validate
+
+    runs = Path(args.runs)
+    cfg_paths = {}
+    for name in ["base", *CASES]:
+        cfg = base_config() if name == "base" else changed_config(name)
+        cfg_paths[name] = runs / name / "config.yaml"
+        cfg_paths[name].parent.mkdir(parents=True, exist_ok=True)
+        cfg_paths[name].write_text(yaml.safe_dump(cfg, sort_keys=False))
+    comparisons = plan()
+    jobs = [(cfg_paths[side], s, runs / side / f"seed-{s}")
+            for c in comparisons for s in c["seeds"] for side in ("base", c["case"])]
     t0 = time.perf_counter()
-    runs = simulate_all(Path(args.runs))
-    if args.simulate_only:
-        return
-    t1 = time.perf_counter()
-    record = {
-        "what": "false-alarm rate and power of `python -m pipeline validate`",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "host": platform.node(), "python": platform.python_version(),
-        "config": "config/default.yaml with inputs.f_c = 0.2, protocol.episodes = 40, "
-                  "simulation.threads = 1",
-        "seeds_unchanged": BASE_SEEDS, "seeds_changed": CHANGED_SEEDS,
-        **evaluate(runs, networkunit=not args.no_networkunit),
-        "wall_simulate_s": round(t1 - t0, 1),
-        "wall_validate_s": round(time.perf_counter() - t1, 1),
-    }
-    out = ROOT / "bench" / "results" / "validation_calibration.json"
-    if args.no_networkunit:
-        old = json.loads(out.read_text()) if out.is_file() else {}
-        carried = old.get("false_alarm_networkunit") or {}
-        record["false_alarm_networkunit"] = dict(
-            carried, carried_over_from=old.get("networkunit_date", old.get("date")))
-        record["networkunit_date"] = old.get("networkunit_date", old.get("date"))
-    else:
-        record["networkunit_date"] = record["date"]
-    out.write_text(json.dumps(record, indent=2) + "\n")
-    fa = record["false_alarm"]
-    print("false-alarm rate: " + ", ".join(f"{k}: {v['rate']:.2f} over {v['splits']} splits"
-                                          for k, v in fa.items()))
-    print("NetworkUnit's pooled tests as a verdict, false-alarm rate: " + ", ".join(
-        f"{k}: {v['rate_uncorrected']:.2f} (Holm {v['rate_holm']:.2f})"
-        for k, v in record["false_alarm_networkunit"].items() if isinstance(v, dict)))
-    print("power: " + "; ".join(
-        f"{name}: " + ", ".join(f"{k} {v['rate']:.2f}" for k, v in rec.items()
-                                if isinstance(v, dict))
-        for name, rec in record["power"].items()))
-    print(f"-> {out}")
+    with ThreadPoolExecutor(2) as pool:        # two simulations at once: 2 cores, 1 thread each
+        for i, wall in enumerate(pool.map(lambda j: simulate(*j), jobs)):
+            if wall and (i % 20 == 0):
+                print(f"[calibration] {i + 1}/{len(jobs)} runs ({time.perf_counter() - t0:.0f} s)",
+                      flush=True)
+    tolerances = base_config()["validation"]["tolerances"]
+    rows = []
+    for c in comparisons:
+        key = CASES[c["case"]][0]
+        a = [runs / "base" / f"seed-{s}" for s in c["seeds"]]
+        b = [runs / c["case"] / f"seed-{s}" for s in c["seeds"]]
+        v = validate(a, b, None, quiet=True, networkunit=False, tolerances=tolerances,
+                     allowed=() if key == "simulation.replicate" else (key,))
+        rows.append({**c, "memory": v["memory_verdict"], "overall": v["verdict"],
+                     "counts": v["counts"],
+                     "statistics": {e["name"]: e["verdict"] for e in v["statistics"]},
+                     "code_versions": sorted({json.dumps(json.loads(
+                         (r / "provenance.json").read_text()).get("code_version"),
+                         sort_keys=True) for r in a + b})})
+    summary = summarise(rows)
+    out = Path(args.out)
+    figure(summary, out.with_suffix(""))
+    write_json(out, {"date": now(), "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+                     "machine": machine(), "model": "reduced calibration network (module "
+                     "docstring): N_E 400, N_I 100, 50 episodes of 300 ms, STDP steps x4",
+                     "tolerances": tolerances, "cases": {k: list(v) for k, v in CASES.items()},
+                     "summary": summary, "comparisons": rows,
+                     "wall_s": round(time.perf_counter() - t0, 1)})
+    for case, by_n in summary.items():
+        for n, lv in by_n.items():
+            f = {lvl: "/".join(f"{lv[lvl][v]['k']}" for v in ("equivalent", "inconclusive",
+                                                               "different"))
+                 for lvl in lv}
+            print(f"{case:14s} n={n}: memory eq/inc/diff {f['memory']}, overall {f['overall']} "
+                  f"of {lv['memory']['equivalent']['n']}")
 
 
 if __name__ == "__main__":

@@ -65,9 +65,14 @@ def _probability(text: str) -> float:
 def _validate(args) -> int:
     from .validation import validate
 
+    tolerances = None
+    if args.config:
+        from .config import load_config
+        tolerances = load_config(args.config).get("validation", {}).get("tolerances")
     result = validate([Path(r) for r in args.a], [Path(r) for r in args.b], Path(args.out),
                       alpha=args.alpha, name=args.name or "",
-                      networkunit=not args.no_networkunit)
+                      networkunit=not args.no_networkunit, tolerances=tolerances,
+                      requested_design=args.design, allowed=tuple(args.allow or ()))
     return 1 if args.fail_on_different and result["verdict"] == "different" else 0
 
 
@@ -149,15 +154,26 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--max-lag-ms", type=_positive_ms, default=250.0, help="CCG half-width [ms]")
     a.set_defaults(func=_analyze)
 
-    v = sub.add_parser("validate", help="are runs A and B the same network and memory? "
-                       "(statistical verdict calibrated by the seed-to-seed spread)")
+    v = sub.add_parser("validate", help="are runs A and B the same network and memory, "
+                       "within the tolerances? (equivalent / different / inconclusive)")
     v.add_argument("--a", nargs="+", required=True, metavar="RUN",
                    help="run directories of side A (the reference), one per seed, >= 2")
     v.add_argument("--b", nargs="+", required=True, metavar="RUN",
                    help="run directories of side B, one per seed, >= 2")
     v.add_argument("--out", required=True, help="output directory (validation.json/.md, figures)")
     v.add_argument("--alpha", type=_probability, default=0.05,
-                   help="family-wise false-alarm level over all statistics (default 0.05)")
+                   help="family-wise error level of all verdicts of the comparison (default "
+                        "0.05)")
+    v.add_argument("--config", default=None,
+                   help="config whose validation.tolerances are used (default: side A's "
+                        "runs' own config)")
+    v.add_argument("--design", choices=("auto", "paired", "unpaired"), default="auto",
+                   help="paired: per-seed differences (both sides the same seeds); "
+                        "unpaired: side means (other seeds); auto (default): paired when "
+                        "the seeds agree, unpaired when they are disjoint")
+    v.add_argument("--allow", action="append", metavar="KEY",
+                   help="a config key in which B may differ from A on purpose (e.g. "
+                        "stdp.delta_c for a calibration; repeat)")
     v.add_argument("--name", default=None, help="a name for the comparison in the report")
     v.add_argument("--fail-on-different", action="store_true",
                    help="exit with status 1 when the verdict is 'different' (for CI)")

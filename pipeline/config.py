@@ -24,6 +24,9 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "config" / "schema.yaml"
 _UNHASHED = (("simulation", "seeds"), ("simulation", "backends"))
 # Sections that only say what to do with finished runs (which comparisons to make)
 _UNHASHED_SECTIONS = ("validation",)
+# Keys added after runs existed: at their default they leave the hash (and so every finished
+# run's identity) as it was; any other value is a different experiment
+_HASHED_UNLESS_DEFAULT = {("simulation", "replicate"): 0}
 
 
 # Seeds a user may give (--seed, simulation.seeds, sweep.seeds, validation seeds): every one
@@ -209,13 +212,17 @@ def validate_config(raw: dict, check_sweep: bool = True) -> dict:
 def config_hash(cfg: dict) -> str:
     """Return a short sha256 hex digest of the config that identifies an experiment.
 
-    Seeds, the list of backends and the validation section are left out (see _UNHASHED).
+    Seeds, the list of backends and the validation section are left out (see _UNHASHED);
+    simulation.replicate counts only when it is not 0.
     """
     c = copy.deepcopy(cfg)
     for section, key in _UNHASHED:
         c.get(section, {}).pop(key, None)
     for section in _UNHASHED_SECTIONS:
         c.pop(section, None)
+    for (section, key), value in _HASHED_UNLESS_DEFAULT.items():
+        if c.get(section, {}).get(key, value) == value:
+            c.get(section, {}).pop(key, None)
     blob = json.dumps(c, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -347,9 +354,21 @@ def _check_validation(cfg: dict) -> list[str]:
                 problems.append(f"config key {where}.{side} = {s}: validation needs at least 2 "
                                 f"seeds per side (set {side}, add seeds to simulation.seeds, or "
                                 f"switch validation off with validation.comparisons: [])")
-        if c["a"] == c["b"] and set(sa) & set(sb):
+        if c["a"] == c["b"] and set(sa) & set(sb) and not c.get("replicate_b"):
             problems.append(f"config key {where}: a = b = '{c['a']}' with shared seeds "
-                            f"{sorted(set(sa) & set(sb))}; give seeds_b other seeds than seeds_a")
+                            f"{sorted(set(sa) & set(sb))}; give side B a replicate "
+                            f"(replicate_b: 1) or other seeds (seeds_b)")
+        if set(sa) & set(sb) and set(sa) != set(sb):
+            problems.append(f"config key {where}: seeds_a {sa} and seeds_b {sb} share some "
+                            f"seeds but not all; give both sides the same seeds (paired) or "
+                            f"disjoint ones (unpaired)")
+    if cfg.get("validation", {}).get("comparisons"):
+        from .io import ResultFileError
+        from .validation.tolerances import check_tolerances
+        try:
+            check_tolerances(cfg["validation"].get("tolerances"), "validation")
+        except ResultFileError as err:
+            problems.append(str(err))
     return problems
 
 

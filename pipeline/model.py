@@ -25,6 +25,7 @@ STREAM_PATTERNS = 3
 STREAM_INPUT = 4          # per episode: default_rng([seed, STREAM_INPUT, episode])
 STREAM_INITIAL_STATE = 5
 STREAM_RECALL = 6         # spiking recall: default_rng([seed, STREAM_RECALL, ...]), never training's
+STREAM_REPLICATE = 7      # the simulator's seeds of replicate r > 0: default_rng([seed, 7, r, ...])
 
 CM_NF = 1.0  # membrane capacitance [nF]; with delta synapses it only scales currents
 
@@ -177,8 +178,15 @@ def draw_initial_state(p: Params, seed: int, segment: int = 0) -> dict[str, np.n
             "inh": rng.uniform(0.0, p.theta, size=p.n_inh)}
 
 
-def simulator_seed(seed: int, segment: int = 0) -> int:
-    """Return the simulator's RNG seed (noise, Poisson sources) for a run segment."""
+def simulator_seed(seed: int, segment: int = 0, replicate: int = 0) -> int:
+    """Return the simulator's RNG seed (noise, Poisson sources) for a run segment.
+
+    ``replicate`` (``simulation.replicate``) > 0 draws the seed from a stream of its own,
+    so a replicate shares every host draw of ``seed`` and nothing of the simulator's own
+    randomness; replicate 0 keeps the seed's historical streams."""
+    if replicate:
+        return int(np.random.default_rng([seed, STREAM_REPLICATE, replicate, segment])
+                   .integers(1, 2**31 - 1))
     if segment == 0:
         return seed
     return int(np.random.default_rng([seed, STREAM_INITIAL_STATE, segment]).integers(1, 2**31 - 1))

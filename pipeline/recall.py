@@ -138,14 +138,16 @@ class RecallBatch:
 
 def run_sessions(backend, p: model.Params, conn: model.Connectivity, pat: model.Patterns,
                  seed: int, snapshots: dict[int, np.ndarray], settings: RecallSettings,
-                 sample: dict[str, np.ndarray], t_offset: float) -> RecallBatch:
+                 sample: dict[str, np.ndarray], t_offset: float,
+                 replicate: int = 0) -> RecallBatch:
     """Hold one recall session per entry of ``snapshots`` (episode j -> host weights [mV]
     after it) on a fresh simulator of ``backend``, and release it. The simulator is built
     with the first snapshot; later sessions write all weights first. ``t_offset`` [ms]
-    places this batch on the run's recall clock. Returns the RecallBatch."""
+    places this batch on the run's recall clock; ``replicate`` (``simulation.replicate``)
+    selects the simulator's seed, nothing else. Returns the RecallBatch."""
     t_wall = time.perf_counter()
     first = min(snapshots)
-    backend.setup(rng_seed=recall_simulator_seed(seed, first))
+    backend.setup(rng_seed=recall_simulator_seed(seed, first, replicate))
     v_init = _initial_state(p, seed, first)
     backend.build(p, model.Connectivity(lists=conn.lists, w0=snapshots[first], v_init=v_init))
     rows = np.arange(p.m)
@@ -194,11 +196,12 @@ def run_sessions(backend, p: model.Params, conn: model.Connectivity, pat: model.
                        wall_s=time.perf_counter() - t_wall)
 
 
-def recall_simulator_seed(seed: int, episode: int) -> int:
+def recall_simulator_seed(seed: int, episode: int, replicate: int = 0) -> int:
     """Return the simulator's RNG seed for the recall batch that starts after ``episode``
-    (drawn from STREAM_RECALL, so training's seeds are never reused)."""
-    return int(np.random.default_rng([seed, model.STREAM_RECALL, 0, episode])
-               .integers(1, 2**31 - 1))
+    (drawn from STREAM_RECALL, so training's seeds are never reused; a replicate > 0 adds
+    its number to the key)."""
+    key = [seed, model.STREAM_RECALL, 0, episode] + ([replicate] if replicate else [])
+    return int(np.random.default_rng(key).integers(1, 2**31 - 1))
 
 
 def _initial_state(p: model.Params, seed: int, episode: int) -> dict[str, np.ndarray]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import atomic_path, read_csv, read_json
+from .io import ResultFileError, atomic_path, read_csv, read_json
 
 
 def _rel(path: Path, base: Path) -> str:
@@ -271,37 +271,46 @@ def comparison_figure(caps: list, th: dict, stem: Path) -> None:
 
 
 def validation_section(paths: list[Path], base: Path) -> list[str]:
-    """Return the report's "Cross-backend validation" section: one row per comparison
-    (verdict, statistics that differ, largest effect sizes) and the overlaid figures."""
+    """Return the report's "Cross-backend validation" section: per comparison the verdict
+    on the memory and over all statistics, what was tested against, the statistics left
+    inconclusive with the seeds that would decide them, and the forest plot."""
+    from .validation.render import undecided
+
     lines = ["", "## Cross-backend validation", "",
-             "Each comparison tests whether side B gives the same network and memory as side "
-             "A, statistic by statistic (rates, CV/LV of ISIs, correlations, class CCGs, weight "
-             "changes and distributions, forgetting curve, capacity). \"Equal\" is calibrated "
-             "by the seed-to-seed spread; Holm's correction keeps the family-wise false-alarm "
-             "level at alpha. Cohen's d is the difference in seed-to-seed SDs. "
-             "\"Consistent\" means no statistic moved by more than its threshold "
-             "(`threshold |B - A|` in each validation.md): with 2 seeds a side, |d| of about "
-             "23; more seeds lower it (README, Cross-backend validation).", "",
-             "| comparison | A | B | config keys that differ | verdict | statistics that differ "
-             "| largest effects (Cohen's d) |", "|---|---|---|---|---|---|---|"]
+             "Is side B the same network and memory as side A, within declared tolerances "
+             "(`validation.tolerances`)? Every statistic's difference B - A gets a "
+             "simultaneous confidence interval (all hold at once with probability 1 - alpha); "
+             "**equivalent**: inside the tolerance; **different**: excludes 0 and not inside; "
+             "**inconclusive**: too little data to tell. Sides with the same seeds are "
+             "compared seed by seed (paired: they share every host draw). "
+             "See docs/validation.md.", "",
+             "| comparison | A | B | design | memory | all statistics | inconclusive |",
+             "|---|---|---|---|---|---|---|"]
     results = [(p, read_json(p, "validation file")) for p in paths]
     for p, v in results:
-        diff = [e["name"] for e in v["statistics"] if e.get("verdict") == "different"]
-        keys = ", ".join(f"`{k}`" for k in v["config_differences"]) or "none"
-        top = ", ".join(f"{e['name']} {e['effect_size']:+.1f}" for e in v["largest_effects"][:3])
-        b = v["b"]["backend"] + (" (emulation)" if v["b"]["backend"] == "nest-spinnaker" else "")
-        lines.append(f"| [{v['name']}]({_rel(p.with_suffix('.md'), base)}) | "
-                     f"{v['a']['backend']} {v['a']['seeds']} | {b} {v['b']['seeds']} | {keys} | "
-                     f"**{v['verdict']}** (alpha {v['alpha']}) | {', '.join(diff) or 'none'} | "
-                     f"{top} |")
+        if "memory_verdict" not in v:
+            raise ResultFileError(f"validation file '{p}' was written by an older validate "
+                                  f"(no three-way verdict); rerun `python -m pipeline validate`")
+        c = v["counts"]
+        side = {k: f"{v[k]['backend']}" + (f" replicate {v[k]['replicate']}"
+                                          if v[k].get("replicate") else "")
+                + (" (emulation)" if "spinnaker" in v[k]["backend"] else "") + f" {v[k]['seeds']}"
+                for k in ("a", "b")}
+        lines.append(f"| [{v['name']}]({_rel(p.with_suffix('.md'), base)}) | {side['a']} | "
+                     f"{side['b']} | {v['design']} | **{v['memory_verdict']}** | "
+                     f"**{v['verdict']}** ({c['equivalent']} eq., {c['different']} diff., "
+                     f"{c['inconclusive']} inc. of {v['n_statistics']}) | "
+                     f"{'; '.join(undecided(v)) or 'none'} |")
     lines.append("")
     for p, v in results:
-        lines += [f"![{v['name']} distributions]({_rel(p.parent / 'distributions.png', base)})", "",
-                  f"*{v['name']}: distributions of side A (blue) and B (red), per statistic, "
-                  f"with its verdict.*", "",
-                  f"![{v['name']} curves]({_rel(p.parent / 'curves.png', base)})", "",
-                  f"*{v['name']}: class CCGs, weight changes per episode and forgetting curves, "
-                  f"one line per seed.*", ""]
+        mem = [e for e in v["statistics"] if e["family"] in ("forgetting_curve", "capacity")
+               and "interval" in e]
+        lines += [f"![{v['name']} forest plot]({_rel(p.parent / 'forest.png', base)})", "",
+                  f"*{v['name']}: each statistic's difference B - A with its simultaneous "
+                  f"interval, in units of its tolerance (grey: the equivalent region). "
+                  + " ".join(f"{e['name']}: {e['difference']:+.3g} [{e['interval'][0]:+.3g}, "
+                             f"{e['interval'][1]:+.3g}] {e['unit']} against "
+                             f"±{e['tolerance']:.3g} ({e['verdict']})." for e in mem) + "*", ""]
     return lines
 
 

@@ -281,6 +281,7 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
               "inh": sample_indices(p.n_inh, rec["n_inh_sample"])}
     ref = protocol.reference_memories(p.episodes, cfg["readout"]["reference_memories"])
     every = cfg["simulation"]["checkpoint_every"]
+    replicate = int(cfg["simulation"].get("replicate", 0))
     spiking = recall.RecallSettings.from_config(cfg)
     points = set(recall.recall_points(p.episodes, spiking.every)) if spiking else set()
     identity = {"config_hash": h, "seed": seed, "backend": backend_name}
@@ -315,7 +316,7 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
         if homeostasis_at_build and a > 0 and a % rebuild == 0:
             # the hardware protocol's homeostasis: on the host, loaded with the rebuild
             state.w = protocol.homeostasis(state.w, p.m0)
-        backend.setup(rng_seed=model.simulator_seed(seed, k))
+        backend.setup(rng_seed=model.simulator_seed(seed, k, replicate))
         t = time.perf_counter()
         seg_conn = model.Connectivity(lists=conn.lists, w0=state.w,
                                       v_init=model.draw_initial_state(p, seed, k))
@@ -335,7 +336,7 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
         backend.end()
         if snapshots:
             batch = recall.run_sessions(backend, p, conn, pat, seed, snapshots, spiking,
-                                        sample, state.recall_t_end)
+                                        sample, state.recall_t_end, replicate)
             recall.append_batch(state.results, batch)
             for pop, chunk in batch.spikes.items():
                 state.recall_spikes[pop] += chunk

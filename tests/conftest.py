@@ -26,7 +26,8 @@ def tiny_config_dict(**overrides) -> dict:
     c["readout"]["reference_memories"] = 2
     c["simulation"].update(seeds=[1], threads=1)
     c["recording"].update(n_exc_sample=10, n_inh_sample=5, full_weights_at=[0, 3])
-    c["validation"] = {"alpha": 0.05, "comparisons": []}
+    c["validation"] = {"alpha": 0.05, "comparisons": [],
+                       "tolerances": c["validation"]["tolerances"]}
     c["sweep"] = {"parameter": "inputs.f_c", "theory_values": [0.1, 0.2],
                   "simulation_values": [], "seeds": [1]}
     for dotted, value in overrides.items():

@@ -20,7 +20,7 @@ def test_workflow_end_to_end(tmp_path, write_config):
                               "simulation.backends": ["nest", "nest-spinnaker", "spinnaker"]})
     cfg["validation"]["comparisons"] = [
         {"name": "nest-vs-emulation", "a": "nest", "b": "nest-spinnaker"},
-        {"name": "nest-seeds", "a": "nest", "b": "nest", "seeds_b": [3, 4], "episodes": 3}]
+        {"name": "nest-replicate", "a": "nest", "b": "nest", "replicate_b": 1, "episodes": 3}]
     path = write_config(cfg, "tiny.yaml")
     r = _snakemake(tmp_path, "--configfile", str(path))
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
@@ -48,13 +48,17 @@ def test_workflow_end_to_end(tmp_path, write_config):
     assert (out / "report.html").exists() and (out / "sweep" / "sweep.png").exists()
     # cross-backend validation: on the experiment's runs, and on a 3-episode sub-experiment
     assert "Cross-backend validation" in report
-    for name in ("nest-vs-emulation", "nest-seeds"):
+    for name in ("nest-vs-emulation", "nest-replicate"):
         v = json.loads((out / "validation" / name / "validation.json").read_text())
-        assert v["verdict"] in ("consistent", "different") and f"[{name}]" in report
-    v = json.loads((out / "validation" / "nest-seeds" / "validation.json").read_text())
-    assert v["a"]["seeds"] == [1, 2] and v["b"]["seeds"] == [3, 4]
-    sub = out / "validation" / "episodes-3"
-    assert all((sub / "nest" / f"seed-{s}" / "provenance.json").exists() for s in (1, 2, 3, 4))
+        assert v["verdict"] in ("equivalent", "different", "inconclusive")
+        assert f"[{name}]" in report and v["design"] == "paired"
+        assert (out / "validation" / name / "forest.png").stat().st_size > 1000
+    v = json.loads((out / "validation" / "nest-replicate" / "validation.json").read_text())
+    assert v["a"]["seeds"] == v["b"]["seeds"] == [1, 2] and v["b"]["replicate"] == 1
+    # side A of the 3-episode sub-experiment, and side B: the same seeds, replicate 1
+    for sub in ("episodes-3", "episodes-3-replicate-1"):
+        assert all((out / "validation" / sub / "nest" / f"seed-{s}" / "provenance.json").exists()
+                   for s in (1, 2)), sub
     # nothing left to do: a rerun is a no-op
     r2 = _snakemake(tmp_path, "--configfile", str(path), "-n")
     assert "Nothing to be done" in r2.stdout + r2.stderr
