@@ -9,7 +9,7 @@ from pathlib import Path
 
 def _simulate(args) -> int:
     from backends import REGISTRY, UnknownBackendError
-    from .config import load_config
+    from .config_sources import load_config
     from .simulate import simulate
 
     cfg = load_config(args.config, overrides=args.set or ())

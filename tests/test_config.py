@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from pipeline.config import ConfigError, config_hash, load_config, validate_config
+from pipeline.config import ConfigError, config_hash, validate_config
+from pipeline.config_sources import load_config
 from tests.conftest import ROOT, tiny_config_dict
 
 

@@ -33,7 +33,7 @@ def summary(pred: dict) -> str:
 def run_theory(args: argparse.Namespace) -> int:
     """Run ``theory --config FILE --out FILE.json``: predict, print a summary, write the JSON
     atomically. Returns the exit code 0 (arXiv 2508.13846)."""
-    from ..config import load_config
+    from ..config_sources import load_config
     from ..io import write_json
     from ..provenance import Provenance
     from . import predict
@@ -56,7 +56,7 @@ def run_drift(args: argparse.Namespace) -> int:
     from .drift import single_synapse_drift
     from .params import PAPER_STDP, STDPParams
     if args.config:
-        from ..config import load_config
+        from ..config_sources import load_config
         cfg = load_config(args.config)
         stdp = STDPParams.from_config(cfg["stdp"], float(cfg["network"]["tau_m_ms"]))
     else:
