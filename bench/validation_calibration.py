@@ -1,6 +1,6 @@
 """Benchmark: false-alarm rate and power of ``python -m pipeline validate``.
 
-DESIGN.md section 8: a verdict is only worth its measured false-alarm rate (the same
+docs/design.md section 8: a verdict is only worth its measured false-alarm rate (the same
 model, other seeds) and its power (deliberately changed models). This script
 
 1. simulates NEST runs of one short calibration config (the default network with

@@ -150,6 +150,22 @@ def test_every_profile_plans_every_shipped_config(profile, path, tmp_path):
     assert _planned(r)["report"] == 1
 
 
+def _shell_blocks(text: str) -> list[str]:
+    """The fenced code blocks of a Markdown text tagged bash/sh/console or untagged."""
+    blocks, lang, lines = [], None, []
+    for line in text.splitlines():
+        if line.startswith("```"):
+            if lang is None:
+                lang, lines = line[3:].strip(), []
+            else:
+                if lang in ("", "bash", "sh", "console"):
+                    blocks.append("\n".join(lines))
+                lang = None
+        elif lang is not None:
+            lines.append(line)
+    return blocks
+
+
 def _documented_commands() -> list[tuple[str, str]]:
     """(page, command) of every command in a fenced code block of the README or docs/
     that runs snakemake or `python -m pipeline` and names a config (continuation lines
@@ -158,12 +174,11 @@ def _documented_commands() -> list[tuple[str, str]]:
     for page in PAGES:
         if not page.exists():
             continue
-        blocks = re.findall(r"^```(?:bash|sh|console)?\n(.*?)^```", page.read_text(), re.S | re.M)
-        for block in blocks:
+        for block in _shell_blocks(page.read_text()):
             for line in re.sub(r"\\\n\s*", " ", block).splitlines():
+                if not re.match(r"\s*(\S*/)?(snakemake|python3?)\s", line):
+                    continue                  # not a command (a file tree, a table)
                 words = shlex.split(line, comments=True)
-                if not words:
-                    continue
                 runs = (words[0].endswith("snakemake")
                         or words[:3] == [words[0], "-m", "pipeline"] and "python" in words[0])
                 if runs and any("config" in w for w in words):

@@ -160,7 +160,7 @@ def test_drift_full_minus_rate_only_is_correlation_term(mu, d, nu, w):
     # 1e-9 relative: a difference of two drifts ~1e-4 whose rounding (~1e-20) is far below.
     assert out["drift_full"] - out["drift_rate_only"] == pytest.approx(expected, rel=1e-9)
     r0 = lif_rate(mu_t, d_t)
-    # formulas of DESIGN.md section 5, 1e-12 relative: identical arithmetic up to ordering
+    # formulas of docs/design.md section 5, 1e-12 relative: identical arithmetic up to ordering
     assert out["drift_rate_only"] == pytest.approx(
         nu * r0 * (p.delta_c * p.tau_c + p.r_ac * w * p.tau_ac), rel=1e-12)
     assert out["diffusion"] == pytest.approx(
