@@ -44,7 +44,7 @@ NEST_PROTOCOL = ProtocolRules(
     description="docs/design.md section 3: warm-up with plasticity off, training with it on, "
                 "homeostasis on the host after every episode, weights written back")
 
-# What sPyNNaker 1!7.4.1 can execute (README, 'SpiNNaker: the hardware protocol'):
+# What sPyNNaker 1!7.4.1 can execute (docs/backends.md, 'The hardware protocol'):
 # Projection.set raises NotImplementedError, WeightChanger does not combine with STDP, so
 # nothing is written between runs and plasticity cannot be switched per phase.
 HARDWARE_PROTOCOL = ProtocolRules(
