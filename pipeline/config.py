@@ -1,4 +1,5 @@
-"""Load and check an experiment config against ``config/schema.yaml``.
+"""Check an experiment config against ``config/schema.yaml`` and the cross-key rules (the
+files and overrides are read and combined by ``pipeline/config_sources.py``).
 
 Every problem is reported before anything is simulated, as a :class:`ConfigError` whose
 message names the key, the bad value and what is allowed.

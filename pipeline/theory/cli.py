@@ -86,7 +86,7 @@ def add_parsers(subparsers: "argparse._SubParsersAction") -> None:
         description="Predict the forgetting curves, capacities, stationary weight variances "
                     "and rates of an experiment with and without spike-time "
                     "cross-correlations (arXiv 2508.13846).")
-    t.add_argument("--config", required=True, help="experiment YAML (config/default.yaml)")
+    t.add_argument("--config", required=True, help="experiment YAML, laid over config/default.yaml (e.g. config/paper.yaml)")
     t.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
                    help="override one config key, e.g. --set inputs.f_c=1e-1 (repeat)")
     t.add_argument("--out", required=True, help="JSON file to write")
