@@ -7,39 +7,25 @@ import sys
 
 import yaml
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import min_version, update_config, validate
+from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
 
-configfile: "config/default.yaml"
-
-
-def typed(value):
-    """Snakemake reads nested `--config` values with YAML's BaseLoader, as strings; read
-    them as YAML, so `--config simulation='{seeds: [1, 2]}'` gives integers."""
-    if isinstance(value, dict):
-        return {k: typed(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [typed(v) for v in value]
-    if isinstance(value, str):
-        try:
-            return yaml.safe_load(value)
-        except yaml.YAMLError:
-            return value
-    return value
-
-
-update_config(config, typed(dict(workflow.config_settings.config)))
+# The experiment's config: config/default.yaml, then each --configfile, then --config, by
+# the one rule of pipeline/config_sources.py (the rule `python -m pipeline STEP --config`
+# uses too; no `configfile:` directive, whose merge would be a second rule). Nested
+# --config values arrive as strings and are read as YAML there.
+sys.path.insert(0, workflow.basedir)
+from pipeline.config import ConfigError, config_hash, validate_config  # noqa: E402
+from pipeline.config_sources import combine  # noqa: E402
 
 # Our check first: it reads numbers that arrive as text (Snakemake's --config hands nested
 # values over as strings, YAML 1.1 reads 1e-3 as a string), refuses NaN and infinity and the
 # cross-key rules, and names the key; then Snakemake's own schema validation.
-sys.path.insert(0, workflow.basedir)
-from pipeline.config import ConfigError, config_hash, validate_config  # noqa: E402
-
 try:
-    _checked = validate_config(dict(config))
+    _checked = validate_config(combine(workflow.config_settings.configfiles,
+                                       [workflow.config_settings.config]))
 except ConfigError as _err:
     raise WorkflowError(f"invalid config: {_err}") from None
 config.clear()

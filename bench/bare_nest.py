@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline import model  # noqa: E402
 from worker_record import emit  # noqa: E402  (bench/ is the script's directory)
-from pipeline.config import load_config  # noqa: E402
+from pipeline.config_sources import load_config  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> dict:

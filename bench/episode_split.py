@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from backends.nest import NestBackend  # noqa: E402
 from pipeline import checkpoint, model, protocol  # noqa: E402
-from pipeline.config import load_config  # noqa: E402
+from pipeline.config_sources import load_config  # noqa: E402
 from worker_record import emit  # noqa: E402  (bench/ is the script's directory)
 
 PARTS = ("simulation", "spike_retrieval", "drive", "plasticity_switch", "weight_io",

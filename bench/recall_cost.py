@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.config import load_config  # noqa: E402
+from pipeline.config_sources import load_config  # noqa: E402
 from pipeline.io import read_json, write_json  # noqa: E402
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results_file import ROOT, stats, write_section  # noqa: E402
 
-from pipeline.config import load_config  # noqa: E402
+from pipeline.config_sources import load_config  # noqa: E402
 
 
 def command(config: str, seed: int, threads: int, episodes: int, out: Path) -> list[str]:

@@ -35,7 +35,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.config import load_config  # noqa: E402
+from pipeline.config_sources import load_config  # noqa: E402
 from pipeline.io import write_json  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))

@@ -1,4 +1,4 @@
-"""Print bench/results.json as the README's Markdown tables (the sections present).
+"""Print bench/results.json as the Markdown tables of docs/performance.md (the sections present).
 
     .venv/bin/python bench/table.py [bench/results.json]
 """

@@ -28,7 +28,7 @@ F_C = [round(float(x), 4) for x in np.linspace(0.0125, 0.2, 16)]
 def worker(config: str) -> dict:
     """Predict every f_c of F_C in this process; return times [s] and capacities."""
     w, c = time.perf_counter(), time.process_time()
-    from pipeline.config import load_config
+    from pipeline.config_sources import load_config
     from pipeline.theory import predict
     imports = {"wall_s": time.perf_counter() - w, "cpu_s": time.process_time() - c}
     cfg = load_config(config)

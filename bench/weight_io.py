@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from backends.nest import NestBackend  # noqa: E402
 from pipeline import model  # noqa: E402
-from pipeline.config import load_config  # noqa: E402
+from pipeline.config_sources import load_config  # noqa: E402
 
 
 def timed(f, repeat: int = 3) -> tuple[float, object]:

@@ -1,5 +1,5 @@
 """The ``analyze`` step: spike-train statistics and cross-correlograms of one run
-(DESIGN.md section 6).
+(docs/design.md section 6).
 
 - Class-averaged pre-post cross-correlograms (input -> E, per synapse class) over the
   training phases. elephant's ``cross_correlation_histogram`` is the reference; the class

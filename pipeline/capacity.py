@@ -1,5 +1,5 @@
 """The ``capacity`` step: forgetting curves and memory capacity from run directories,
-beside the theory when a theory JSON is given (DESIGN.md section 4).
+beside the theory when a theory JSON is given (docs/design.md section 4).
 
 Writes ``capacity.json``, ``forgetting_curve.csv`` and ``forgetting_curve.png/.svg``.
 """

@@ -9,7 +9,7 @@ from pathlib import Path
 
 def _simulate(args) -> int:
     from backends import REGISTRY, UnknownBackendError
-    from .config import load_config
+    from .config_sources import load_config
     from .simulate import simulate
 
     cfg = load_config(args.config, overrides=args.set or ())
@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="step", required=True, metavar="STEP")
 
     s = sub.add_parser("simulate", help="train P episodes on one backend and seed")
-    s.add_argument("--config", required=True, help="experiment YAML (config/default.yaml)")
+    s.add_argument("--config", required=True, help="experiment YAML, laid over config/default.yaml (e.g. config/paper.yaml)")
     s.add_argument("--backend", default="nest",
                    help="nest (default), nest-spinnaker, nest-spinnaker-hw, spinnaker, "
                         "spinnaker-hw, neuron")

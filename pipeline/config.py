@@ -1,4 +1,5 @@
-"""Load and check an experiment config against ``config/schema.yaml``.
+"""Check an experiment config against ``config/schema.yaml`` and the cross-key rules (the
+files and overrides are read and combined by ``pipeline/config_sources.py``).
 
 Every problem is reported before anything is simulated, as a :class:`ConfigError` whose
 message names the key, the bad value and what is allowed.
@@ -13,7 +14,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -86,48 +87,8 @@ def _schema() -> dict:
         return yaml.safe_load(fh)
 
 
-def load_config(path: str | Path, overrides: Iterable[str] = ()) -> dict:
-    """Read a YAML config, apply ``overrides`` (``section.key=VALUE`` strings, VALUE in
-    YAML), fill defaults and validate it.
-
-    Returns the config as a plain dict. Raises ConfigError naming the file or key.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file '{path}' does not exist: pass an existing YAML file, "
-                          f"e.g. config/default.yaml")
-    try:
-        with open(path) as fh:
-            raw = load_yaml(fh)
-    except yaml.YAMLError as err:
-        raise ConfigError(f"config file '{path}' is not valid YAML: {err}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"config file '{path}' must hold a mapping of sections "
-                          f"(network, noise, inputs, ...), not {type(raw).__name__}")
-    for item in overrides:
-        apply_override(raw, item)
-    try:
-        return validate_config(raw)
-    except ConfigError as err:
-        raise ConfigError(f"{path}: {err}") from None
-
-
-def apply_override(raw: dict, item: str) -> None:
-    """Set ``section.key`` of ``raw`` (in place) from a ``section.key=VALUE`` string; VALUE
-    is read as YAML with :class:`NumberLoader` (``1e-3``, ``[1, 2]``, ``true``)."""
-    dotted, sep, text = item.partition("=")
-    parts = dotted.strip().split(".")
-    if not sep or len(parts) != 2 or not all(parts):
-        raise ConfigError(f"override '{item}' must look like section.key=VALUE, e.g. "
-                          f"noise.d_exc=1e-1")
-    try:
-        value = load_yaml(text)
-    except yaml.YAMLError as err:
-        raise ConfigError(f"override '{item}': VALUE is not valid YAML ({err})") from None
-    section = raw.setdefault(parts[0], {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"override '{item}': config key '{parts[0]}' is not a section")
-    section[parts[1]] = value
+# Reading config files and overrides and combining them: pipeline/config_sources.py
+# (config/default.yaml, then the files, then the overrides; one rule for the CLI and Snakemake).
 
 
 def _types(node: dict) -> set[str]:

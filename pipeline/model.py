@@ -1,4 +1,4 @@
-"""THE model: one PyNN description of the paper's network (DESIGN.md section 3).
+"""THE model: one PyNN description of the paper's network (docs/design.md section 3).
 
 Everything random is drawn on the host from the experiment's seed (connectivity, initial
 weights, patterns, input spike trains), so every backend simulates the same network and
@@ -320,7 +320,7 @@ def stdp_synapse(sim, p: Params, translation: Translation, delay: float):
 
 def build(sim, p: Params, conn: Connectivity, translation: Translation,
           record_inputs: bool = True, input_trains: list[np.ndarray] | None = None) -> Network:
-    """Create the network of DESIGN section 3 in an already set-up PyNN ``sim``.
+    """Create the network of docs/design.md section 3 in an already set-up PyNN ``sim``.
 
     ``input_trains`` optionally gives the inputs' first spike trains [ms] (sPyNNaker
     1!7.4.1 accepts them at construction only). Returns the Network handles. Spikes of

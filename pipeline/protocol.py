@@ -1,4 +1,4 @@
-"""The training protocol: P one-shot episodes of hetero-association (DESIGN.md section 3).
+"""The training protocol: P one-shot episodes of hetero-association (docs/design.md section 3).
 
 Each episode: present cue q_i (input neurons at nu1) and supervise target p_i (Poisson
 drive of every target neuron), first for t_warm with plasticity off, then for t_train
@@ -41,10 +41,10 @@ class ProtocolRules:
 NEST_PROTOCOL = ProtocolRules(
     name="nest", switch_plasticity=True, host_writes=True, homeostasis_at="episode",
     read_back="cue rows after every episode",
-    description="DESIGN.md section 3: warm-up with plasticity off, training with it on, "
+    description="docs/design.md section 3: warm-up with plasticity off, training with it on, "
                 "homeostasis on the host after every episode, weights written back")
 
-# What sPyNNaker 1!7.4.1 can execute (README, 'SpiNNaker: the hardware protocol'):
+# What sPyNNaker 1!7.4.1 can execute (docs/backends.md, 'The hardware protocol'):
 # Projection.set raises NotImplementedError, WeightChanger does not combine with STDP, so
 # nothing is written between runs and plasticity cannot be switched per phase.
 HARDWARE_PROTOCOL = ProtocolRules(

@@ -1,4 +1,4 @@
-"""Readout of stored memories from feed-forward weights (DESIGN.md section 4).
+"""Readout of stored memories from feed-forward weights (docs/design.md section 4).
 
 Recall of memory k: s_n = sum over cue inputs m in q_k of w_nm; the f_s*N_E E neurons
 with the largest s_n are recalled; accuracy = |recalled AND p_k| / (f_s*N_E). Chance f_s.
@@ -44,7 +44,7 @@ def capacity_from_curve(curve: np.ndarray, threshold: float) -> tuple[int, bool]
     The capacity is the age k that minimises |a_k - threshold| among ages up to the
     first one at or below the threshold (later noise cannot move it). ``crossed`` is False
     when the curve never reaches the threshold: then the capacity is a lower bound, the
-    last age measured (">= P-1"; DESIGN.md section 4).
+    last age measured (">= P-1"; docs/design.md section 4).
     """
     a = np.asarray(curve, float)
     valid = np.flatnonzero(np.isfinite(a))

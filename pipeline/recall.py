@@ -1,4 +1,4 @@
-"""Spiking recall: read a memory from the network's response to its cue (DESIGN.md section 4).
+"""Spiking recall: read a memory from the network's response to its cue (docs/design.md section 4).
 
 A recall session presents the cues of the memories stored so far, one after the other,
 without supervision and with plasticity off: a pause of ``t_gap`` (no input, the response

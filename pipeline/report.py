@@ -2,12 +2,12 @@
 captions and the numbers a reader looks for first."""
 from __future__ import annotations
 
-import html
 import os
 from pathlib import Path
 
 import numpy as np
 
+from .html_page import markdown_page
 from .io import ResultFileError, atomic_path, read_csv, read_json
 
 
@@ -168,7 +168,7 @@ def build_report(experiment: str, theory: Path, capacities: list[Path], analyses
     with atomic_path(out) as tmp:
         tmp.write_text(md)
     with atomic_path(out.with_suffix(".html")) as tmp:
-        tmp.write_text(_to_html(md, experiment))
+        tmp.write_text(markdown_page(md, experiment))
     return md
 
 
@@ -316,33 +316,3 @@ def validation_section(paths: list[Path], base: Path) -> list[str]:
 
 def _n(x) -> str:
     return "n/a" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:.3f}"
-
-
-def _to_html(md: str, title: str) -> str:
-    """A minimal Markdown -> HTML for this page (headings, images, tables, paragraphs)."""
-    out, table = [], []
-    for line in md.split("\n") + [""]:
-        if line.startswith("|"):
-            if set(line.replace("|", "").strip()) <= {"-"}:
-                continue
-            table.append([html.escape(c.strip()) for c in line.strip("|").split("|")])
-            continue
-        if table:
-            out.append("<table>" + "".join(
-                "<tr>" + "".join(f"<{'th' if i == 0 else 'td'}>{c}</{'th' if i == 0 else 'td'}>"
-                                 for c in row) + "</tr>" for i, row in enumerate(table)) + "</table>")
-            table = []
-        if line.startswith("#"):
-            n = len(line) - len(line.lstrip("#"))
-            out.append(f"<h{n}>{html.escape(line[n:].strip())}</h{n}>")
-        elif line.startswith("!["):
-            alt, src = line[2:].split("](")
-            out.append(f'<img alt="{html.escape(alt)}" src="{html.escape(src.rstrip(")"))}" width="640">')
-        elif line.startswith("*") and line.endswith("*"):
-            out.append(f"<p><em>{html.escape(line.strip('*'))}</em></p>")
-        elif line:
-            out.append(f"<p>{html.escape(line)}</p>")
-    style = ("body{font-family:sans-serif;max-width:900px;margin:auto}table{border-collapse:"
-             "collapse}td,th{border:1px solid #bbb;padding:2px 8px}")
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
-            f"</title><style>{style}</style></head><body>{''.join(out)}</body></html>\n")

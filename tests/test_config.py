@@ -6,14 +6,23 @@ import sys
 
 import pytest
 
-from pipeline.config import ConfigError, config_hash, load_config, validate_config
+from pipeline.config import ConfigError, config_hash, validate_config
+from pipeline.config_sources import load_config
 from tests.conftest import ROOT, tiny_config_dict
 
 
 @pytest.mark.parametrize("name", ["default.yaml", "paper.yaml"])
-def test_shipped_configs_are_valid(name):
+def test_shipped_configs_train_until_both_theories_cross(name):
+    """A shipped config is valid and trains enough episodes that both theories cross the
+    readout threshold: its capacities are numbers, not lower bounds (docs/design.md
+    section 4)."""
+    from pipeline.theory import predict
+
     cfg = load_config(ROOT / "config" / name)
-    assert cfg["recording"]["n_exc_sample"] >= 0
+    pred = predict(cfg)
+    assert pred["crossed_full"] and pred["crossed_rate_only"], (
+        f"{name}: {cfg['protocol']['episodes']} episodes, theory capacities "
+        f"{pred['capacity_full_label']} / {pred['capacity_rate_only_label']}")
 
 
 def _error(cfg: dict) -> str:

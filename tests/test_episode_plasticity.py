@@ -1,5 +1,5 @@
 """Weights after an episode on NEST equal the STDP rule applied exactly in the training
-window, computed independently on the host from the same spikes (DESIGN section 3).
+window, computed independently on the host from the same spikes (docs/design.md section 3).
 
 This checks the model's synapse, the plasticity switch and the correction for NEST's
 deferred facilitation (pipeline/stdp_bookkeeping.py) together.

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.config import (SEED_MAX, ConfigError, load_config, load_yaml, validate_config)
+from pipeline.config import SEED_MAX, ConfigError, load_yaml, validate_config
+from pipeline.config_sources import load_config
 from tests.conftest import ROOT, tiny_config_dict
 from tests.test_reliability import assert_same_run
 

@@ -37,7 +37,7 @@ def test_nest_threads_against_the_granted_cores(tiny_cfg, capsys):
 
 
 def test_resource_requests_scale_with_the_config():
-    from pipeline.config import load_config
+    from pipeline.config_sources import load_config
     from pipeline.resources import STEPS, request
 
     default = load_config(ROOT / "config" / "default.yaml")

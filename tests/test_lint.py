@@ -1,4 +1,4 @@
-"""The Snakefile is `snakemake --lint` clean (DESIGN.md section 2), checked in CI."""
+"""The Snakefile is `snakemake --lint` clean (docs/design.md section 2), checked in CI."""
 from __future__ import annotations
 
 import subprocess

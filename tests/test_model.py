@@ -1,4 +1,4 @@
-"""Host draws, homeostasis, readout and the noise calibration (DESIGN.md sections 3-4)."""
+"""Host draws, homeostasis, readout and the noise calibration (docs/design.md sections 3-4)."""
 from __future__ import annotations
 
 import math

@@ -78,7 +78,7 @@ def processes_mentioning(text: str) -> list[str]:
 def test_workflow_through_slurm(cluster, tmp_path, write_config):
     cfg = tiny_config_dict(**{"simulation.seeds": SEEDS, "simulation.backends": BACKENDS})
     cfg["sweep"] = {"parameter": "inputs.f_c", "theory_values": VALUES,
-                    "simulation_values": VALUES[1:], "seeds": SEEDS}
+                    "simulation_values": VALUES[1:], "seeds": SEEDS, "backends": BACKENDS}
     path = write_config(cfg, "tiny.yaml")
     work = tmp_path / "work"
     t0 = time.monotonic()
@@ -131,10 +131,12 @@ def test_workflow_through_slurm(cluster, tmp_path, write_config):
     with open(out / "sweep" / "sweep.csv") as fh:
         rows = {float(row["inputs.f_c"]): row for row in csv.DictReader(fh)}
     assert sorted(rows) == VALUES
-    for v in VALUES:
+    for v, prefix in zip(VALUES, (out, point)):
         row = rows[v]
-        # 4 episodes: a theory may give capacity 0 (forgotten within one episode)
-        assert float(row["capacity_theory_full"]) >= 0 and float(row["capacity_theory_rate_only"]) >= 0
+        # both theories of the value's own theory job, as that job wrote them
+        th = json.loads((prefix / "theory.json").read_text())
+        assert float(row["capacity_theory_full"]) == th["capacity_full"]
+        assert float(row["capacity_theory_rate_only"]) == th["capacity_rate_only"]
         for b in BACKENDS:
             assert int(row[f"n_seeds_{b}"]) == len(SEEDS)
             assert float(row[f"ci95_low_{b}"]) <= float(row[f"capacity_simulation_{b}"]) \

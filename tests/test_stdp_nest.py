@@ -1,4 +1,4 @@
-"""The model's plastic synapse on NEST: one spike pair changes the weight as DESIGN.md
+"""The model's plastic synapse on NEST: one spike pair changes the weight as docs/design.md
 section 3 says, and nothing changes while plasticity is off."""
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The theory against NEST: the Siegert rate against simulated LIF neurons, and the
 single-synapse drift (with and without cross-correlations) against a plastic synapse
-driven by a Poisson input (DESIGN.md section 5)."""
+driven by a Poisson input (docs/design.md section 5)."""
 from __future__ import annotations
 
 import math

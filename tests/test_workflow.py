@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+import yaml
 
 from tests.conftest import ROOT, tiny_config_dict
 
@@ -15,14 +19,23 @@ def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
                            "-c2", *args], capture_output=True, text=True)
 
 
-def test_workflow_end_to_end(tmp_path, write_config):
+@pytest.fixture(scope="module")
+def tiny_workflow(tmp_path_factory):
+    """The whole workflow on a tiny config (2 seeds, NEST, the emulation, the SpiNNaker
+    mapping, two validations): (workdir, config path, config, the snakemake result)."""
+    tmp = tmp_path_factory.mktemp("workflow")
     cfg = tiny_config_dict(**{"simulation.seeds": [1, 2],
                               "simulation.backends": ["nest", "nest-spinnaker", "spinnaker"]})
     cfg["validation"]["comparisons"] = [
         {"name": "nest-vs-emulation", "a": "nest", "b": "nest-spinnaker"},
         {"name": "nest-replicate", "a": "nest", "b": "nest", "replicate_b": 1, "episodes": 3}]
-    path = write_config(cfg, "tiny.yaml")
-    r = _snakemake(tmp_path, "--configfile", str(path))
+    path = tmp / "tiny.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return tmp, path, cfg, _snakemake(tmp, "--configfile", str(path))
+
+
+def test_workflow_end_to_end(tiny_workflow):
+    tmp_path, path, cfg, r = tiny_workflow
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     out = tmp_path / "results" / "tiny"
     for seed in (1, 2):
@@ -70,3 +83,52 @@ def test_workflow_rejects_a_bad_config(tmp_path, write_config):
     assert r.returncode != 0
     assert "nu1_hz" in r.stdout + r.stderr
     assert not (tmp_path / "results" / "tiny" / "nest").exists()
+
+
+# What the page shows, read in the browser: its text, every image (loaded or not, shown
+# size), every link's target and whether an in-page anchor exists.
+PAGE_FACTS = """
+const imgs = [...document.images].map(i => ({src: i.getAttribute('src'), complete: i.complete,
+    natural: i.naturalWidth, shown: i.getBoundingClientRect().width}));
+const links = [...document.querySelectorAll('a[href]')].map(a => ({href: a.getAttribute('href'),
+    url: a.href, anchor: a.hash ? !!document.getElementById(a.hash.slice(1)) : null}));
+return {text: document.body.innerText, title: document.title, imgs: imgs, links: links,
+        width: document.body.clientWidth, tables: document.querySelectorAll('table').length};
+"""
+# Markdown that a renderer left as text: link or image syntax, bold, code spans, heading
+# marks, table rows
+RAW_MARKDOWN = re.compile(r"\]\(|!\[|\*\*|`|^#{1,6} |^\s*\|", re.M)
+
+
+def test_report_page_renders_in_a_browser(tiny_workflow):
+    """report.html in headless Chromium: no raw Markdown in the rendered text, every image
+    loads and fits the page, every link resolves (files exist, anchors exist)."""
+    from urllib.parse import unquote, urlparse
+
+    from tests.browser import Browser
+
+    tmp_path, _, cfg, r = tiny_workflow
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    page = tmp_path / "results" / "tiny" / "report.html"
+    browser = Browser.find()
+    if browser is None:
+        pytest.skip(Browser.missing)
+    with browser:
+        browser.open(page)
+        facts = browser.run(PAGE_FACTS)
+    raw = RAW_MARKDOWN.findall(facts["text"])
+    assert not raw, f"raw Markdown in the rendered page: {raw[:10]}"
+    assert facts["title"] == cfg["experiment"]
+    assert facts["tables"] >= 3                                  # capacity, rates, mapping...
+    assert len(facts["imgs"]) >= 4, facts["imgs"]                # curves, sweep, CCG, ...
+    for img in facts["imgs"]:
+        assert img["complete"] and img["natural"] > 0, f"image did not load: {img['src']}"
+        assert img["shown"] <= facts["width"] + 1, f"image wider than the page: {img['src']}"
+    assert facts["links"], "the report links its validation pages"
+    for link in facts["links"]:
+        url = urlparse(link["url"])
+        if link["href"].startswith("#"):
+            assert link["anchor"], f"anchor without a target: {link['href']}"
+        else:
+            assert url.scheme == "file", f"link leaves the results: {link['href']}"
+            assert Path(unquote(url.path)).exists(), f"link to a missing file: {link['href']}"

@@ -4,7 +4,7 @@ Public entry points:
 
 * :func:`predict` (full config dict -> JSON-serialisable dict): forgetting curves and
   capacities with and without spike-time cross-correlations, stationary variances, rates
-  and class statistics, side by side (DESIGN.md section 5).
+  and class statistics, side by side (docs/design.md section 5).
 * :func:`stationary_variance` (config -> V* [theta^2]): what the simulation uses as initial
   weight variance when ``weights.v0 == 'stationary'``.
 
@@ -62,7 +62,7 @@ def _stationary(p: TheoryParams, cross_correlations: bool) -> StationaryState:
 def stationary_variance(config: Mapping[str, Any], cross_correlations: bool = True) -> float:
     """Return the stationary variance V* [theta^2] of the feed-forward weights: the variance
     that reproduces itself after one training episode plus homeostasis, for the full theory
-    (``cross_correlations`` True) or the rate-only one (arXiv 2508.13846, DESIGN.md s. 5).
+    (``cross_correlations`` True) or the rate-only one (arXiv 2508.13846, docs/design.md s. 5).
     ``config`` is the full experiment config dict."""
     return float(_stationary(TheoryParams.from_config(config), bool(cross_correlations)).v_star)
 
@@ -137,7 +137,7 @@ def predict_params(p: TheoryParams) -> dict[str, Any]:
 
 def predict(config: Mapping[str, Any]) -> dict[str, Any]:
     """Return the theory's prediction for a full experiment config as a JSON-serialisable
-    dict (arXiv 2508.13846, DESIGN.md sections 4-5).
+    dict (arXiv 2508.13846, docs/design.md sections 4-5).
 
     Keys, for X in {full, rate_only} (with / without spike-time cross-correlations):
     capacity_X (int, episodes), crossed_X (bool; False = lower bound), capacity_X_label,

@@ -33,7 +33,7 @@ def summary(pred: dict) -> str:
 def run_theory(args: argparse.Namespace) -> int:
     """Run ``theory --config FILE --out FILE.json``: predict, print a summary, write the JSON
     atomically. Returns the exit code 0 (arXiv 2508.13846)."""
-    from ..config import load_config
+    from ..config_sources import load_config
     from ..io import write_json
     from ..provenance import Provenance
     from . import predict
@@ -56,7 +56,7 @@ def run_drift(args: argparse.Namespace) -> int:
     from .drift import single_synapse_drift
     from .params import PAPER_STDP, STDPParams
     if args.config:
-        from ..config import load_config
+        from ..config_sources import load_config
         cfg = load_config(args.config)
         stdp = STDPParams.from_config(cfg["stdp"], float(cfg["network"]["tau_m_ms"]))
     else:
@@ -86,7 +86,7 @@ def add_parsers(subparsers: "argparse._SubParsersAction") -> None:
         description="Predict the forgetting curves, capacities, stationary weight variances "
                     "and rates of an experiment with and without spike-time "
                     "cross-correlations (arXiv 2508.13846).")
-    t.add_argument("--config", required=True, help="experiment YAML (config/default.yaml)")
+    t.add_argument("--config", required=True, help="experiment YAML, laid over config/default.yaml (e.g. config/paper.yaml)")
     t.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
                    help="override one config key, e.g. --set inputs.f_c=1e-1 (repeat)")
     t.add_argument("--out", required=True, help="JSON file to write")

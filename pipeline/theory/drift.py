@@ -1,6 +1,6 @@
 """Drift A(w) and diffusion B(w) of one plastic feed-forward synapse (arXiv 2508.13846).
 
-Paper units (DESIGN.md sections 3 and 5): weights in theta, rates in 1/tau_m, time in tau_m;
+Paper units (docs/design.md sections 3 and 5): weights in theta, rates in 1/tau_m, time in tau_m;
 A in theta/tau_m, B in theta^2/tau_m. The pre neuron is Poisson with rate nu; the post
 neuron is a white-noise LIF whose TOTAL input (this synapse included) has mean mu and noise
 intensity D; r0, alpha, beta are taken there.
@@ -30,7 +30,7 @@ def drift_given_response(w: Arr, nu: Arr, r0: Arr, alpha: Arr, beta: Arr, stdp: 
                          cross_correlations: bool = True) -> Arr:
     """Return A(w) [theta/tau_m] from given r0 [1/tau_m], alpha [1/theta], beta [1/theta^2]
     at s = -1/tau_c; rate-only when ``cross_correlations`` is False (arXiv 2508.13846,
-    DESIGN.md section 5). Elementwise on arrays."""
+    docs/design.md section 5). Elementwise on arrays."""
     p = as_stdp(stdp)
     a = nu * r0 * (p.delta_c * p.tau_c + p.r_ac * w * p.tau_ac)
     if cross_correlations:
@@ -41,7 +41,7 @@ def drift_given_response(w: Arr, nu: Arr, r0: Arr, alpha: Arr, beta: Arr, stdp: 
 def drift_slope_given_response(w: Arr, nu: Arr, r0: Arr, alpha: Arr, beta: Arr, stdp: Stdp,
                                cross_correlations: bool = True) -> Arr:
     """Return A'(w) = dA/dw [1/tau_m] at fixed r0, alpha, beta (the slope that enters the
-    variance equation of arXiv 2508.13846, DESIGN.md section 5). Elementwise."""
+    variance equation of arXiv 2508.13846, docs/design.md section 5). Elementwise."""
     p = as_stdp(stdp)
     a = nu * r0 * p.r_ac * p.tau_ac
     if cross_correlations:
@@ -51,7 +51,7 @@ def drift_slope_given_response(w: Arr, nu: Arr, r0: Arr, alpha: Arr, beta: Arr, 
 
 def diffusion_given_rate(w: Arr, nu: Arr, r0: Arr, stdp: Stdp) -> Arr:
     """Return B(w) = r0 nu (Delta_c^2 tau_c + r_ac^2 w^2 tau_ac)/4 [theta^2/tau_m], the
-    pair shot-noise diffusion of one synapse (arXiv 2508.13846, DESIGN.md section 5)."""
+    pair shot-noise diffusion of one synapse (arXiv 2508.13846, docs/design.md section 5)."""
     p = as_stdp(stdp)
     return 0.25 * r0 * nu * (p.delta_c ** 2 * p.tau_c + p.r_ac ** 2 * w * w * p.tau_ac)
 
@@ -74,13 +74,13 @@ def drift(w: float, nu: float, mu: float, d: float, stdp: Stdp,
 
 def drift_rate_only(w: float, nu: float, mu: float, d: float, stdp: Stdp) -> float:
     """Return the rate-only drift A(w) = nu r0 (Delta_c tau_c + r_ac w tau_ac) [theta/tau_m]
-    at the total input (mu, d) (arXiv 2508.13846, DESIGN.md section 5)."""
+    at the total input (mu, d) (arXiv 2508.13846, docs/design.md section 5)."""
     return drift(w, nu, mu, d, stdp, cross_correlations=False)
 
 
 def diffusion(w: float, nu: float, mu: float, d: float, stdp: Stdp) -> float:
     """Return B(w) = r0 nu (Delta_c^2 tau_c + r_ac^2 w^2 tau_ac)/4 [theta^2/tau_m] with r0
-    the LIF rate at the total input (mu, d) (arXiv 2508.13846, DESIGN.md section 5)."""
+    the LIF rate at the total input (mu, d) (arXiv 2508.13846, docs/design.md section 5)."""
     return float(diffusion_given_rate(w, nu, lif_rate(mu, d), stdp))
 
 

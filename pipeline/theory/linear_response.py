@@ -1,6 +1,6 @@
 """Linear response of the white-noise LIF to modulations of its mean input and noise intensity.
 
-Lindner & Schimansky-Geier, PRL 86, 2934 (2001), as used by arXiv 2508.13846 (DESIGN.md
+Lindner & Schimansky-Geier, PRL 86, 2934 (2001), as used by arXiv 2508.13846 (docs/design.md
 section 5). Units: time in tau_m, voltage in theta; rates in 1/tau_m. With parabolic-cylinder
 functions D_a, y_t = (mu - v_t)/sqrt(D), y_r = (mu - v_r)/sqrt(D) and
 Delta = (v_r^2 - v_t^2 + 2 mu (v_t - v_r))/(4 D):
@@ -123,7 +123,7 @@ def linear_responses(s: float, mu: np.ndarray | float, d: np.ndarray | float,
     mean input (theta), in 1/theta; beta the same for the noise intensity D, in 1/theta^2. ``r0`` is the stationary
     rate in 1/tau_m (computed when None). ``s`` < 0 in 1/tau_m; the STDP drift uses
     s = -1/tau_c. Lindner & Schimansky-Geier, PRL 86, 2934 (2001); arXiv 2508.13846
-    (DESIGN.md section 5). Elementwise over mu, d, r0.
+    (docs/design.md section 5). Elementwise over mu, d, r0.
     """
     s, mu, d, r0, sd, y_t, y_r = _prepare(s, mu, d, r0, v_t, v_r)
     l0 = _log_bracket(s, y_t, y_r)
@@ -141,7 +141,7 @@ def alpha(s: float, mu: np.ndarray | float, d: np.ndarray | float,
     for s < 0 in 1/tau_m (s = -1/tau_c for the STDP drift).
 
     alpha(s) = r0 s/(sqrt(D)(s-1)) [D_{s-1}(y_t) - e^Delta D_{s-1}(y_r)]/[D_s(y_t) - e^Delta D_s(y_r)]
-    (Lindner & Schimansky-Geier, PRL 86, 2934, 2001; arXiv 2508.13846, DESIGN.md section 5).
+    (Lindner & Schimansky-Geier, PRL 86, 2934, 2001; arXiv 2508.13846, docs/design.md section 5).
     ``r0`` is the stationary rate in 1/tau_m (computed when None). alpha(0-) = dr0/dmu.
     """
     s, mu, d, r0, sd, y_t, y_r = _prepare(s, mu, d, r0, v_t, v_r)
@@ -157,7 +157,7 @@ def beta(s: float, mu: np.ndarray | float, d: np.ndarray | float,
     for s < 0 in 1/tau_m (s = -1/tau_c for the STDP drift).
 
     beta(s) = r0 s(s-1)/(D(2-s)) [D_{s-2}(y_t) - e^Delta D_{s-2}(y_r)]/[D_s(y_t) - e^Delta D_s(y_r)]
-    (Lindner & Schimansky-Geier, PRL 86, 2934, 2001; arXiv 2508.13846, DESIGN.md section 5).
+    (Lindner & Schimansky-Geier, PRL 86, 2934, 2001; arXiv 2508.13846, docs/design.md section 5).
     ``r0`` is the stationary rate in 1/tau_m (computed when None). beta(0-) = dr0/dD.
     """
     s, mu, d, r0, sd, y_t, y_r = _prepare(s, mu, d, r0, v_t, v_r)

@@ -1,4 +1,4 @@
-"""Memory trace, predicted recall accuracy and capacity (arXiv 2508.13846, DESIGN.md s. 4-5).
+"""Memory trace, predicted recall accuracy and capacity (arXiv 2508.13846, docs/design.md s. 4-5).
 
 A pattern stored at age 0 leaves its cue -> target (a = 1) and cue -> non-target (a = 0)
 synapses with mean K_a and variance G_a; every later episode puts each such synapse into a
@@ -44,7 +44,7 @@ def memory_trace(m: np.ndarray, v: np.ndarray, gamma: np.ndarray, v_star: float,
     """Return the MemoryTrace (K^k [theta], G^k [theta^2], shape (n_ages, 2) by post class a)
     from one stationary episode's class statistics m[a, b] [theta], v[a, b] [theta^2],
     homeostasis factors gamma[a], V* [theta^2] and class probabilities P[a, b]
-    (arXiv 2508.13846, DESIGN.md section 5)."""
+    (arXiv 2508.13846, docs/design.md section 5)."""
     m = np.asarray(m, float)
     v = np.asarray(v, float)
     gamma = np.asarray(gamma, float)
@@ -73,7 +73,7 @@ def recall_threshold(mean_t: float, var_t: float, mean_n: float, var_n: float,
                      f_s: float) -> float:
     """Return s* [theta]: the summed-cue-weight threshold above which a fraction f_s of E
     neurons lies, for Gaussian targets (mean_t, var_t) and non-targets (mean_n, var_n)
-    (means in theta, variances in theta^2; arXiv 2508.13846, DESIGN.md section 5)."""
+    (means in theta, variances in theta^2; arXiv 2508.13846, docs/design.md section 5)."""
     sd = np.sqrt(max(var_t, var_n))
 
     def f(s: float) -> float:
@@ -87,7 +87,7 @@ def recall_threshold(mean_t: float, var_t: float, mean_n: float, var_n: float,
 def predicted_accuracy(trace: MemoryTrace, n_cue: float, f_s: float) -> np.ndarray:
     """Return the predicted recall accuracy a_k (fraction of targets recalled; chance f_s)
     for every age k of ``trace``, with M_c = ``n_cue`` cue synapses per neuron
-    (arXiv 2508.13846, DESIGN.md section 5)."""
+    (arXiv 2508.13846, docs/design.md section 5)."""
     out = np.empty(len(trace.k_mean))
     for k, (kk, gg) in enumerate(zip(trace.k_mean, trace.g_var)):
         mt, vt = n_cue * kk[1], n_cue * gg[1]

@@ -6,7 +6,7 @@ a post population with rate r0 [1/tau_m] and linear responses alpha, beta (at s 
     dm/dt = A(m)
     dV/dt = 2 A'(m) V + (r0 nu/2) (Delta_c^2 tau_c + r_ac^2 tau_ac (V + m^2))
 
-with A'(m) the slope of the drift at fixed r0, alpha, beta (DESIGN.md section 5). In the
+with A'(m) the slope of the drift at fixed r0, alpha, beta (docs/design.md section 5). In the
 network, r0, alpha and beta are those of the post population (target or non-target) at its
 total input, which contains every feed-forward synapse, so the rates are re-solved as m and
 V move: every right-hand-side evaluation solves the three-population rates (warm-started
@@ -33,7 +33,7 @@ def moment_derivatives(m: np.ndarray, v: np.ndarray, nu: np.ndarray, r0: np.ndar
                        cross_correlations: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Return (dm/dt [theta/tau_m], dV/dt [theta^2/tau_m]) of synapse classes with means m
     [theta], variances v [theta^2], pre rates nu and post rates r0 [1/tau_m], responses alpha
-    [1/theta], beta [1/theta^2] (elementwise; arXiv 2508.13846, DESIGN.md section 5)."""
+    [1/theta], beta [1/theta^2] (elementwise; arXiv 2508.13846, docs/design.md section 5)."""
     dm = drift_given_response(m, nu, r0, alpha, beta, stdp, cross_correlations)
     slope = drift_slope_given_response(m, nu, r0, alpha, beta, stdp, cross_correlations)
     # (r0 nu/2)(Dc^2 tau_c + r_ac^2 tau_ac (V + m^2)) = 2 <B(w)> over the class
@@ -82,7 +82,7 @@ def integrate_episode(p: TheoryParams, m_init: np.ndarray, v_init: np.ndarray,
                       r_init: np.ndarray | None = None) -> EpisodeResult:
     """Return the class means and variances after one training episode of length
     p.t_train [tau_m], integrating the moment equations with RK4 (``n_steps`` fixed steps)
-    and re-solving the network rates at every stage (arXiv 2508.13846, DESIGN.md
+    and re-solving the network rates at every stage (arXiv 2508.13846, docs/design.md
     section 5). m_init [theta] and v_init [theta^2] are (2, 2) arrays [a, b]."""
     nu = np.array([p.nu0, p.nu1])[None, :]  # pre rate by cue index b
     state = {"r": None if r_init is None else np.asarray(r_init, float)}

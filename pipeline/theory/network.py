@@ -4,7 +4,7 @@ Populations, in this order: 0 = target E neurons (T), 1 = non-target E neurons (
 2 = inhibitory neurons (I). Paper units: rates in 1/tau_m, mean input mu in theta (per
 tau_m), noise intensity D in theta^2 (per tau_m), weights in theta. Feed-forward class
 statistics are arrays m[a, b], v[a, b] with a = 1 for target post neurons and b = 1 for cue
-inputs (DESIGN.md section 5):
+inputs (docs/design.md section 5):
 
   E (a = T, N): mu_a = mu_exc + J C_E rE - g J C_I r_I + M (f_c nu1 m_a1 + (1-f_c) nu0 m_a0)
                        [+ nu_s J_s for targets]
@@ -55,7 +55,7 @@ def population_inputs(rates: np.ndarray, m: np.ndarray, v: np.ndarray,
     """Return (mu, d): total mean input [theta/tau_m] and noise intensity [theta^2/tau_m] of
     the target, non-target and inhibitory populations given rates (..., 3) [1/tau_m] and the
     feed-forward class means m[a, b] [theta] and variances v[a, b] [theta^2]
-    (arXiv 2508.13846, DESIGN.md section 5). Broadcasts over leading axes of ``rates``."""
+    (arXiv 2508.13846, docs/design.md section 5). Broadcasts over leading axes of ``rates``."""
     rates = np.asarray(rates, dtype=float)
     r_t, r_n, r_i = rates[..., 0], rates[..., 1], rates[..., 2]
     r_e = p.f_s * r_t + (1.0 - p.f_s) * r_n
@@ -116,7 +116,7 @@ def solve_rates(m: np.ndarray, v: np.ndarray, p: TheoryParams,
     default 0.02/tau_m = 1 Hz), eta = ``damping``, halved when the residual has grown over
     20 iterations. When ``newton`` and the residual is below ``newton_below`` [1/tau_m],
     guarded Newton steps (accepted only if they lower the residual) finish the solve.
-    Stops when max |Siegert(r) - r| < ``tol`` [1/tau_m] (arXiv 2508.13846, DESIGN.md
+    Stops when max |Siegert(r) - r| < ``tol`` [1/tau_m] (arXiv 2508.13846, docs/design.md
     section 5). A solve that does not converge within ``max_iter`` is returned with
     converged=False (callers check it).
     """

@@ -1,6 +1,6 @@
 """Theory parameters in paper units, converted once from an experiment config.
 
-Units (arXiv 2508.13846, DESIGN.md section 3): time in tau_m, voltage and weights in
+Units (arXiv 2508.13846, docs/design.md section 3): time in tau_m, voltage and weights in
 theta = V_th - V_reset, rates in 1/tau_m. This module is the only place where config units
 (``_ms``, ``_hz``) are converted: rate_hz -> rate_hz * tau_m_ms / 1000, t_ms -> t_ms / tau_m_ms.
 Jumps and weights in the config are already in theta.
@@ -40,7 +40,7 @@ class STDPParams:
                    tau_ac=float(stdp["tau_ac_ms"]) / tau_m_ms)
 
 
-#: The paper's STDP rule (DESIGN.md section 3): tau_c = 16.8/20, tau_ac = 33.7/20 tau_m.
+#: The paper's STDP rule (docs/design.md section 3): tau_c = 16.8/20, tau_ac = 33.7/20 tau_m.
 PAPER_STDP = STDPParams(delta_c=0.002, r_ac=-0.008, tau_c=16.8 / 20.0, tau_ac=33.7 / 20.0)
 
 
@@ -109,7 +109,7 @@ class TheoryParams:
     def from_config(cls, cfg: Mapping[str, Any]) -> "TheoryParams":
         """Return the theory parameters of a full experiment config (the YAML's sections
         network, noise, inputs, targets, stdp, weights, protocol, readout), converting
-        rates Hz -> 1/tau_m and ms -> tau_m (arXiv 2508.13846, DESIGN.md section 5)."""
+        rates Hz -> 1/tau_m and ms -> tau_m (arXiv 2508.13846, docs/design.md section 5)."""
         net, noise, inp = cfg["network"], cfg["noise"], cfg["inputs"]
         tgt, w, prot = cfg["targets"], cfg["weights"], cfg["protocol"]
         tau_m = float(net["tau_m_ms"])

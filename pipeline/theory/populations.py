@@ -7,7 +7,7 @@ Arrays are indexed [a, b]; the JSON keys are "11", "10", "01", "00" (= f"{a}{b}"
 Homeostasis scales each post neuron's row to mean m0: gamma_a = m0/(f_c m_a1 + (1-f_c) m_a0).
 The stationary variance V* reproduces itself after one episode started at (m0, V*) in every
 class, plus homeostasis:  V' = sum_ab P_ab [gamma_a^2 V_ab + (gamma_a m_ab - m0)^2] = V*
-(DESIGN.md section 5). It is found with brentq on V' - V, bracketed from V = 0 (where
+(docs/design.md section 5). It is found with brentq on V' - V, bracketed from V = 0 (where
 V' > 0) by doubling.
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ def class_probabilities(f_s: float, f_c: float) -> np.ndarray:
 
 def homeostasis_factors(m: np.ndarray, f_c: float, m0: float) -> np.ndarray:
     """Return gamma[a] (2,) = m0/(f_c m_a1 + (1-f_c) m_a0), the row-scaling factor of
-    homeostasis for post class a (dimensionless; arXiv 2508.13846, DESIGN.md section 5)."""
+    homeostasis for post class a (dimensionless; arXiv 2508.13846, docs/design.md section 5)."""
     m = np.asarray(m, dtype=float)
     return m0 / (f_c * m[:, 1] + (1.0 - f_c) * m[:, 0])
 
@@ -51,7 +51,7 @@ def variance_after_episode(m: np.ndarray, v: np.ndarray, gamma: np.ndarray, p_ab
                            m0: float) -> float:
     """Return V' = sum_ab P_ab [gamma_a^2 V_ab + (gamma_a m_ab - m0)^2] [theta^2], the
     variance of all feed-forward weights after an episode plus homeostasis
-    (arXiv 2508.13846, DESIGN.md section 5)."""
+    (arXiv 2508.13846, docs/design.md section 5)."""
     g = np.asarray(gamma)[:, None]
     return float(np.sum(p_ab * (g * g * v + (g * m - m0) ** 2)))
 
@@ -71,7 +71,7 @@ def episode_map(v: float, p: TheoryParams, cross_correlations: bool = True,
                 n_steps: int = 16, r_init: np.ndarray | None = None) -> EpisodeMap:
     """Return the EpisodeMap of an episode started at mean m0 and variance ``v`` [theta^2]
     in all four classes: m_ab, V_ab at its end, gamma_a and V' [theta^2]
-    (arXiv 2508.13846, DESIGN.md section 5)."""
+    (arXiv 2508.13846, docs/design.md section 5)."""
     m_init = np.full((2, 2), p.m0)
     v_init = np.full((2, 2), float(v))
     ep = integrate_episode(p, m_init, v_init, cross_correlations, n_steps, r_init)
@@ -94,7 +94,7 @@ def stationary_state(p: TheoryParams, cross_correlations: bool = True, n_steps: 
                      rtol: float = 1e-10) -> StationaryState:
     """Return the StationaryState: the weight variance V* [theta^2] that reproduces itself
     after one episode plus homeostasis, found by brentq on V'(V) - V (relative tolerance
-    ``rtol``), with the episode statistics at V* (arXiv 2508.13846, DESIGN.md section 5)."""
+    ``rtol``), with the episode statistics at V* (arXiv 2508.13846, docs/design.md section 5)."""
     cache: dict[float, EpisodeMap] = {}
     warm = {"r": None}
 

@@ -1,5 +1,5 @@
 """Predicted accuracy of the spiking recall (arXiv 2508.13846 for the memory trace;
-DESIGN.md section 4; the recall protocol is pipeline/recall.py).
+docs/design.md section 4; the recall protocol is pipeline/recall.py).
 
 The memory trace gives, at every age, the summed cue weight s of a target (a = 1) and a
 non-target (a = 0) as Gaussians with mean M_c K_a and variance M_c G_a (memory.py). During

@@ -7,7 +7,7 @@ The stationary rate (Siegert formula) is
     1/r = sqrt(pi) * integral_a^b exp(x^2) erfc(-x) dx,
     a = (v_r - mu)/sqrt(2 D),  b = (v_t - mu)/sqrt(2 D),
 
-as used by the theory of arXiv 2508.13846 (DESIGN.md section 5).
+as used by the theory of arXiv 2508.13846 (docs/design.md section 5).
 
 Numerics. The naive integrand exp(x^2) erfc(-x) = erfcx(-x) overflows for x > 26. With
 G(y) = integral_0^y erfcx(t) dt (y >= 0, smooth and growing like log(y)/sqrt(pi)) and
@@ -36,7 +36,7 @@ _SPLIT = 2.0  # G is integrated plainly on [0, 2] and in log(t) beyond
 def erfcx_integral(y: np.ndarray | float) -> np.ndarray:
     """Return G(y) = integral_0^y erfcx(t) dt for y >= 0 (dimensionless, elementwise).
 
-    Helper of the Siegert formula (arXiv 2508.13846, DESIGN.md section 5)."""
+    Helper of the Siegert formula (arXiv 2508.13846, docs/design.md section 5)."""
     y = np.asarray(y, dtype=float)
     y1 = np.minimum(y, _SPLIT)
     h = 0.5 * y1
@@ -52,7 +52,7 @@ def erfcx_integral(y: np.ndarray | float) -> np.ndarray:
 def log_siegert_integral(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
     """Return log of integral_a^b exp(x^2) erfc(-x) dx for a < b (elementwise, dimensionless).
 
-    The Siegert integral of arXiv 2508.13846 (DESIGN.md section 5), evaluated without
+    The Siegert integral of arXiv 2508.13846 (docs/design.md section 5), evaluated without
     overflow (see the module docstring)."""
     a, b = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
     g = erfcx_integral(np.abs(np.stack([a, b])))
@@ -74,7 +74,7 @@ def lif_rate(mu: np.ndarray | float, d: np.ndarray | float, v_t: float = 1.0,
     ``mu`` is the mean input and ``d`` the noise intensity D of
     ``dv = (mu - v) dt + sqrt(2 D) dW`` (voltages in theta, time in tau_m), threshold
     ``v_t``, reset ``v_r``, no refractory period (Siegert formula; arXiv 2508.13846,
-    DESIGN.md section 5). Works elementwise on arrays; returns a float for scalar input.
+    docs/design.md section 5). Works elementwise on arrays; returns a float for scalar input.
     Rates below ~1e-300 underflow to 0.
     """
     mu_a = np.asarray(mu, dtype=float)
