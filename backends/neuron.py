@@ -46,7 +46,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.model import CM_NF, MEMBRANE_DECAY, Network, Params, Translation, build
+from pipeline.model import (CM_NF, MEMBRANE_DECAY, STREAM_NEURON_NOISE, Network, Params,
+                            Translation, build)
 
 # IF_curr_exp's synaptic time constant as a fraction of the time step: small enough that
 # the synaptic current is a one-step pulse (exp(-10) = 4.5e-5 of the charge is left after
@@ -58,7 +59,6 @@ NOISE_CHUNK_MS = 100.0
 # pyNN.neuron's SpikeSourcePoisson divides by the rate: "off" is this rate [Hz] (one
 # spike in 3e4 years; 1e-4 expected spikes in a default run of 1000 neurons x 120 s)
 MIN_RATE_HZ = 1e-9
-STREAM_NOISE = 6     # numpy stream of the per-cell noise: default_rng([seed, 6, population])
 # Set on every plastic synapse's StdwaGuetig after the PyNN build (checked like the rest):
 # PyNN 0.13 drops AdditivePotentiationMultiplicativeDepression's muLTP/muLTD on NEURON,
 # leaving the mechanism's muLTD = 0 (additive depression); and it sets
@@ -195,7 +195,8 @@ class CellNoise:
             y.play(ic._ref_amp, self.times, 1)
             self.iclamps.append(ic)
             self.amps.append(y)
-        self.rng = np.random.default_rng([self.backend.rng_seed, STREAM_NOISE, index])
+        self.rng = np.random.default_rng([self.backend.rng_seed, STREAM_NEURON_NOISE,
+                                           index])
         self.backend.noise.append(self)
 
     def release(self) -> None:

@@ -26,6 +26,7 @@ STREAM_INPUT = 4          # per episode: default_rng([seed, STREAM_INPUT, episod
 STREAM_INITIAL_STATE = 5
 STREAM_RECALL = 6         # spiking recall: default_rng([seed, STREAM_RECALL, ...]), never training's
 STREAM_REPLICATE = 7      # the simulator's seeds of replicate r > 0: default_rng([seed, 7, r, ...])
+STREAM_NEURON_NOISE = 8   # NEURON's per-cell noise: default_rng([simulator seed, 8, population])
 
 CM_NF = 1.0  # membrane capacitance [nF]; with delta synapses it only scales currents
 
