@@ -12,7 +12,6 @@ import io as _io
 import json
 import os
 import shutil
-import zipfile
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -121,18 +120,43 @@ def write_json(path: str | Path, data: Any) -> None:
     _write_bytes(path, text.encode())
 
 
-def read_json(path: str | Path, what: str = "result file") -> Any:
-    """Return the parsed JSON in ``path``; ResultFileError names the file if it is bad."""
+# What a file of this name must hold at its top level (a JSON object with these keys,
+# of these types), checked by read_json: a file damaged into other valid JSON is refused
+# here, by name, not by a KeyError in the step that reads it.
+JSON_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "provenance.json": {"config": dict, "seed": (int, type(None)), "backend": (str, type(None))},
+}
+
+
+def _damaged(what: str, path: Path, problem: str, fix: str = "") -> ResultFileError:
+    """Return the one-line ResultFileError of a damaged result file."""
+    fix = fix or "delete it and rerun the step that makes it"
+    return ResultFileError(f"{what} '{path}' is {problem}; {fix}")
+
+
+def read_json(path: str | Path, what: str = "result file") -> dict:
+    """Return the JSON object in ``path``; ResultFileError names the file if it is
+    missing, not UTF-8, corrupt, truncated, not an object, or (for the names in
+    JSON_KEYS) lacks a key it must have."""
     path = Path(path)
     if not path.is_file():
         raise ResultFileError(f"{what} '{path}' is missing: run the step that makes it "
                               f"(e.g. `snakemake -c2`) first")
     try:
-        with open(path) as fh:
-            return json.load(fh)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ResultFileError(f"{what} '{path}' is corrupt or truncated ({err}); delete it "
-                              f"and rerun the step that makes it") from None
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise _damaged(what, path, f"corrupt or truncated ({' '.join(str(err).split())[:200]})") \
+            from None
+    except OSError as err:
+        raise _damaged(what, path, f"unreadable ({err.strerror})") from None
+    if not isinstance(data, dict):
+        raise _damaged(what, path, f"damaged: it holds a JSON {type(data).__name__}, not an "
+                                   f"object")
+    for key, kind in JSON_KEYS.get(path.name, {}).items():
+        if key in data and not isinstance(data[key], kind) or key not in data and kind is dict:
+            raise _damaged(what, path, f"damaged: its key '{key}' is missing or of the wrong "
+                                       f"type")
+    return data
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -160,9 +184,10 @@ def read_npz(path: str | Path, required: Sequence[str] = ()) -> dict[str, np.nda
     try:
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
-        raise ResultFileError(f"'{path}' is corrupt or truncated ({err}); delete it and "
-                              f"rerun the step that makes it") from None
+    except Exception as err:  # zipfile, zlib, numpy's format reader: many types when damaged
+        raise ResultFileError(f"'{path}' is corrupt or truncated ({type(err).__name__}: "
+                              f"{' '.join(str(err).split())[:200]}); delete it and rerun the "
+                              f"step that makes it") from None
     missing = [k for k in required if k not in data]
     if missing:
         raise ResultFileError(f"'{path}' lacks the arrays {missing}: it was written by another "
@@ -180,13 +205,39 @@ def write_csv(path: str | Path, rows: Sequence[dict], fieldnames: Sequence[str] 
     _write_bytes(path, buf.getvalue().encode())
 
 
+# tables whose every cell is a number (nan allowed): a damaged cell is refused on reading
+NUMERIC_TABLES = ("episodes.csv",)
+
+
 def read_csv(path: str | Path) -> list[dict[str, str]]:
-    """Return the rows of a CSV file as dicts of strings."""
+    """Return the rows of a CSV file as dicts of strings. ResultFileError names the file
+    if it is missing, not UTF-8 text, has no header, a row with more or fewer cells than
+    the header (a truncated file), or, for NUMERIC_TABLES, a cell that is not a number."""
     path = Path(path)
     if not path.is_file():
         raise ResultFileError(f"table '{path}' is missing: rerun the step that makes it")
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
+    try:
+        text = path.read_bytes().decode("utf-8")
+        rows = list(csv.DictReader(_io.StringIO(text, newline=""), restkey="\0extra"))
+    except UnicodeDecodeError as err:
+        raise _damaged("table", path, f"not UTF-8 text (byte offset {err.start})") from None
+    except (csv.Error, OSError) as err:
+        raise _damaged("table", path, f"not a readable CSV table ({err})") from None
+    if not text.strip():
+        raise _damaged("table", path, "empty")
+    for i, row in enumerate(rows):
+        if None in row.values() or "\0extra" in row:
+            raise _damaged("table", path, f"truncated or damaged: row {i + 2} has "
+                                          f"{'fewer' if None in row.values() else 'more'} "
+                                          f"cells than the header")
+        if path.name in NUMERIC_TABLES:
+            for key, cell in row.items():
+                try:
+                    float(cell)
+                except ValueError:
+                    raise _damaged("table", path, f"damaged: row {i + 2}, column '{key}' "
+                                                  f"holds '{cell[:20]}', not a number") from None
+    return rows
 
 
 def save_figure(fig, path_stem: str | Path) -> list[Path]:
@@ -251,9 +302,18 @@ def read_spikes_nix(path: str | Path):
     try:
         io = NixIO(str(path), mode="ro")
         try:
-            return io.read_block()
+            block = io.read_block()
         finally:
             io.close()
     except Exception as err:  # nixio/h5py raise many types for a damaged file
-        raise ResultFileError(f"spike file '{path}' is corrupt or truncated ({err}); delete "
-                              f"it and rerun simulate") from None
+        raise ResultFileError(f"spike file '{path}' is corrupt or truncated ("
+                              f"{' '.join(str(err).split())[:200]}); delete it and rerun "
+                              f"simulate") from None
+    seg = block.segments[0] if block is not None and block.segments else None
+    if seg is None or not any(e.name == "phases" for e in seg.epochs) or any(
+            "population" not in st.annotations or "index" not in st.annotations
+            for st in seg.spiketrains):
+        raise ResultFileError(f"spike file '{path}' is damaged: it lacks the run's segment, "
+                              f"its 'phases' epoch or the neurons' population and index; "
+                              f"delete it and rerun simulate")
+    return block
