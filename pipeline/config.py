@@ -301,7 +301,7 @@ def _describe(err, schema: dict) -> str:
         extra = [k for k in err.instance if k not in node.get("properties", {})]
         parts = []
         for k in extra:
-            near = difflib.get_close_matches(k, allowed, n=1)
+            near = difflib.get_close_matches(str(k), allowed, n=1)
             hint = f"; did you mean '{near[0]}'?" if near else ""
             where = f"{key}.{k}" if err.absolute_path else k
             parts.append(f"unknown config key '{where}'{hint} Allowed here: {', '.join(allowed)}")
