@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import ResultFileError, _default, read_npz, write_npz
+from .io import ResultFileError, json_default, read_npz, write_npz
 from .protocol import TrainingState
 from .stdp_bookkeeping import PreTrace
 
@@ -41,7 +41,7 @@ def save(run_dir: Path, state: TrainingState, identity: dict) -> Path:
             "translation": state.translation}
     path = Path(run_dir) / NAME
     write_npz(path, w=state.w, trace_t=state.trace.t_last, trace_k=state.trace.k_last,
-              meta=np.array(json.dumps(meta, default=_default)), **arrays)
+              meta=np.array(json.dumps(meta, default=json_default)), **arrays)
     return path
 
 

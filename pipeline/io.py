@@ -104,7 +104,9 @@ def _write_bytes(path: str | Path, data: bytes) -> None:
             fh.write(data)
 
 
-def _default(o: Any) -> Any:
+def json_default(o: Any) -> Any:
+    """json.dumps' ``default``: numpy scalars and arrays as Python numbers and lists, paths as
+    text."""
     if isinstance(o, np.generic):
         return o.item()
     if isinstance(o, np.ndarray):
@@ -116,7 +118,7 @@ def _default(o: Any) -> Any:
 
 def write_json(path: str | Path, data: Any) -> None:
     """Write ``data`` as indented JSON, atomically."""
-    text = json.dumps(data, indent=2, default=_default, allow_nan=True) + "\n"
+    text = json.dumps(data, indent=2, default=json_default, allow_nan=True) + "\n"
     _write_bytes(path, text.encode())
 
 

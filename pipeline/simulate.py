@@ -2,7 +2,9 @@
 
 Writes ``spikes.nix`` (neo), ``weights.npz``, ``episodes.csv``, ``translation.json`` and
 ``provenance.json`` into the run directory, each atomically; ``provenance.json`` last, so
-its presence marks a finished run. With ``readout.spiking`` the recall sessions of each
+its presence marks a finished run. Before any of them, the trained state is saved as the
+run's final checkpoint, removed only once they are all written: a failure while writing
+them keeps the simulation, and the same command run again writes them from it. With ``readout.spiking`` the recall sessions of each
 training segment run after it on a simulator of their own (pipeline/recall.py); their
 counts go to weights.npz and their spikes to a 'recall' Segment of spikes.nix.
 """
