@@ -269,8 +269,14 @@ def _what(schema: dict, dotted: str) -> str:
     return f" ({node['description']})" if node.get("description") else ""
 
 
+def _shown(key) -> str:
+    """A key as text for a one-line message: escaped if it holds control characters."""
+    text = str(key)
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
 def _key(err) -> str:
-    return ".".join(str(p) for p in err.absolute_path) or "<top level>"
+    return ".".join(_shown(p) for p in err.absolute_path) or "<top level>"
 
 
 def _sub_schema(schema: dict, path) -> dict:
@@ -303,7 +309,7 @@ def _describe(err, schema: dict) -> str:
         for k in extra:
             near = difflib.get_close_matches(str(k), allowed, n=1)
             hint = f"; did you mean '{near[0]}'?" if near else ""
-            where = f"{key}.{k}" if err.absolute_path else k
+            where = f"{key}.{_shown(k)}" if err.absolute_path else _shown(k)
             parts.append(f"unknown config key '{where}'{hint} Allowed here: {', '.join(allowed)}")
         return "\n".join(parts)
     if v == "required":

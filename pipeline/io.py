@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
+import hashlib
 import io as _io
 import json
 import os
@@ -130,6 +131,39 @@ JSON_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 
 
+# provenance.json of a run: {file name: sha256 hex digest} of the files simulate wrote
+CHECKSUMS_KEY = "sha256"
+
+
+def sha256_file(path: str | Path) -> str:
+    """Return the sha256 hex digest of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(2**20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_recorded_checksum(path: Path) -> None:
+    """Raise ResultFileError if the provenance.json beside ``path`` records a sha256 for it
+    and the file's differs: the file was damaged after simulate wrote it. Checked before
+    a reader parses the file, since a damaged HDF5 file can keep h5py busy indefinitely.
+    Files without a recorded checksum (runs of older versions, other steps' files) pass;
+    a damaged provenance.json is reported when it is read."""
+    prov = path.parent / "provenance.json"
+    if path.name == "provenance.json" or not prov.is_file():
+        return
+    try:
+        recorded = json.loads(prov.read_bytes().decode("utf-8")).get(CHECKSUMS_KEY, {})
+        recorded = recorded.get(path.name)
+    except (ValueError, AttributeError, OSError, RecursionError):
+        return
+    if isinstance(recorded, str) and recorded != sha256_file(path):
+        raise ResultFileError(f"'{path}' is damaged: its sha256 differs from the one simulate "
+                              f"recorded in '{prov}' when it wrote the file; rerun simulate "
+                              f"for that run directory")
+
+
 def _damaged(what: str, path: Path, problem: str, fix: str = "") -> ResultFileError:
     """Return the one-line ResultFileError of a damaged result file."""
     fix = fix or "delete it and rerun the step that makes it"
@@ -183,6 +217,7 @@ def read_npz(path: str | Path, required: Sequence[str] = ()) -> dict[str, np.nda
     if not path.is_file():
         raise ResultFileError(f"weights file '{path}' is missing: rerun `python -m pipeline "
                               f"simulate` for that run directory")
+    check_recorded_checksum(path)
     try:
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
@@ -218,6 +253,7 @@ def read_csv(path: str | Path) -> list[dict[str, str]]:
     path = Path(path)
     if not path.is_file():
         raise ResultFileError(f"table '{path}' is missing: rerun the step that makes it")
+    check_recorded_checksum(path)
     try:
         text = path.read_bytes().decode("utf-8")
         rows = list(csv.DictReader(_io.StringIO(text, newline=""), restkey="\0extra"))
@@ -301,6 +337,7 @@ def read_spikes_nix(path: str | Path):
     if not path.is_file():
         raise ResultFileError(f"spike file '{path}' is missing: rerun `python -m pipeline "
                               f"simulate` for that run directory")
+    check_recorded_checksum(path)
     try:
         io = NixIO(str(path), mode="ro")
         try:

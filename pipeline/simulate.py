@@ -18,7 +18,8 @@ from typing import Callable
 import numpy as np
 
 from . import model, protocol, recall
-from .io import DiskFullError, write_csv, write_json, write_npz, write_spikes_nix
+from .io import (CHECKSUMS_KEY, DiskFullError, sha256_file, write_csv, write_json, write_npz,
+                 write_spikes_nix)
 from .provenance import Provenance, granted_cores, slurm_job
 from .stdp_bookkeeping import PreTrace
 
@@ -420,9 +421,11 @@ def _write_run(out: Path, p: model.Params, cfg: dict, state, pat, ref, conn, v0:
     record: dict = {}
 
     def finish() -> None:
+        # the readers check these before parsing (pipeline/io.py, check_recorded_checksum)
+        sums = {name: sha256_file(out / name) for name in RUN_FILES if name != "provenance.json"}
         record.update(prov.finish(translation=translation, initial_variance_theta2=v0,
                                   produces_spikes=produces_spikes, summary=summary,
-                                  files=list(RUN_FILES)))
+                                  files=list(RUN_FILES), **{CHECKSUMS_KEY: sums}))
         write_json(out / "provenance.json", record)
 
     _write_outputs([

@@ -46,6 +46,14 @@ def profile(name: str, slow: bool) -> settings:
     return settings(SLOW if slow else FAST, max_examples=EXAMPLES[name][slow])
 
 
+def fast_and_slow(name: str, check, **strategies):
+    """Return the two tests of one property: ``check`` on the fast profile's examples, and
+    on the slow profile's behind the ``slow`` marker."""
+    fast = profile(name, slow=False)(given(**strategies)(check))
+    slow = pytest.mark.slow(profile(name, slow=True)(given(**strategies)(check)))
+    return fast, slow
+
+
 # ------------------------------------------------------------------- the schema's leaves
 SCHEMA = load_schema()
 
@@ -201,17 +209,9 @@ def check_loader(scratch: Path, cfg: dict) -> None:
     assert from_file is None or isinstance(from_file, dict)
 
 
-@profile("configs", slow=False)
-@given(cfg=configs())
-def test_generated_configs_load_or_are_refused_by_the_loader(scratch, cfg):
-    check_loader(scratch, cfg)
-
-
-@pytest.mark.slow
-@profile("configs", slow=True)
-@given(cfg=configs())
-def test_generated_configs_load_or_are_refused_by_the_loader_slow(scratch, cfg):
-    check_loader(scratch, cfg)
+(test_generated_configs_load_or_are_refused_by_the_loader,
+ test_generated_configs_load_or_are_refused_by_the_loader_slow) = fast_and_slow(
+    "configs", check_loader, cfg=configs())
 
 
 @profile("configs", slow=False)
@@ -265,17 +265,9 @@ def check_bytes(scratch: Path, data: bytes) -> None:
     assert got is None or isinstance(got, dict)
 
 
-@profile("bytes", slow=False)
-@given(data=damaged_bytes())
-def test_damaged_config_bytes_load_or_are_refused_naming_the_file(scratch, data):
-    check_bytes(scratch, data)
-
-
-@pytest.mark.slow
-@profile("bytes", slow=True)
-@given(data=damaged_bytes())
-def test_damaged_config_bytes_load_or_are_refused_naming_the_file_slow(scratch, data):
-    check_bytes(scratch, data)
+(test_damaged_config_bytes_load_or_are_refused_naming_the_file,
+ test_damaged_config_bytes_load_or_are_refused_naming_the_file_slow) = fast_and_slow(
+    "bytes", check_bytes, data=damaged_bytes())
 
 
 def test_config_files_that_are_not_configs_are_named(tmp_path):
@@ -326,17 +318,9 @@ def check_theory(cfg: dict) -> None:
         assert 0 <= pred["capacity_full"] <= valid["protocol"]["episodes"]
 
 
-@profile("theory", slow=False)
-@given(cfg=accepted_theory_configs())
-def test_theory_predicts_or_fails_in_words_on_generated_configs(cfg):
-    check_theory(cfg)
-
-
-@pytest.mark.slow
-@profile("theory", slow=True)
-@given(cfg=accepted_theory_configs())
-def test_theory_predicts_or_fails_in_words_on_generated_configs_slow(cfg):
-    check_theory(cfg)
+(test_theory_predicts_or_fails_in_words_on_generated_configs,
+ test_theory_predicts_or_fails_in_words_on_generated_configs_slow) = fast_and_slow(
+    "theory", check_theory, cfg=accepted_theory_configs())
 
 
 # the reported cases, through the command line: one line, exit status 2
@@ -422,11 +406,12 @@ def read_file(run: Path, name: str):
     return readers[name]()
 
 
-def check_damaged_file(finished_run: Path, scratch: Path, name: str, data: bytes) -> None:
+def check_damaged_file(finished_run: Path, scratch: Path, data) -> None:
+    name, damaged = data.draw(damaged_files(finished_run))
     run = scratch / "damaged-run"
     shutil.rmtree(run, ignore_errors=True)
     shutil.copytree(finished_run, run)
-    (run / name).write_bytes(data)
+    (run / name).write_bytes(damaged)
     try:
         read_file(run, name)
     except ResultFileError as err:
@@ -439,20 +424,9 @@ def damaged_files(draw, finished_run: Path):
     return name, draw(damage((finished_run / name).read_bytes()))
 
 
-@profile("files", slow=False)
-@given(data=st.data())
-def test_damaged_result_files_are_read_or_refused_naming_the_file(finished_run, scratch, data):
-    name, damaged = data.draw(damaged_files(finished_run))
-    check_damaged_file(finished_run, scratch, name, damaged)
-
-
-@pytest.mark.slow
-@profile("files", slow=True)
-@given(data=st.data())
-def test_damaged_result_files_are_read_or_refused_naming_the_file_slow(finished_run, scratch,
-                                                                       data):
-    name, damaged = data.draw(damaged_files(finished_run))
-    check_damaged_file(finished_run, scratch, name, damaged)
+(test_damaged_result_files_are_read_or_refused_naming_the_file,
+ test_damaged_result_files_are_read_or_refused_naming_the_file_slow) = fast_and_slow(
+    "files", check_damaged_file, data=st.data())
 
 
 @pytest.mark.parametrize("name", RUN_FILES)
