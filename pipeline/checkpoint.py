@@ -4,6 +4,10 @@ A checkpoint holds the host state of a run (:class:`pipeline.protocol.TrainingSt
 weights, pre traces, per-episode results, episodes.csv rows, recorded spikes and phases.
 With checkpointing on, the simulator is rebuilt from this state at every checkpoint
 boundary, in an uninterrupted run as in a resumed one, so both give identical results.
+
+Every run, with checkpointing on or off, saves a final checkpoint after its last episode
+and removes it only once all its outputs are written: if writing them fails, a rerun of
+the same command writes them from it without simulating again.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import ResultFileError, read_npz, write_npz
+from .io import ResultFileError, json_default, read_npz, write_npz
 from .protocol import TrainingState
 from .stdp_bookkeeping import PreTrace
 
@@ -33,21 +37,28 @@ def save(run_dir: Path, state: TrainingState, identity: dict) -> Path:
             "next_episode": state.next_episode, "t_end": state.t_end,
             "recall_epochs": state.recall_epochs, "recall_t_end": state.recall_t_end,
             "recall_wall_s": state.recall_wall_s,
-            "recall_max_weight_change": state.recall_max_weight_change}
+            "recall_max_weight_change": state.recall_max_weight_change,
+            "translation": state.translation}
     path = Path(run_dir) / NAME
     write_npz(path, w=state.w, trace_t=state.trace.t_last, trace_k=state.trace.k_last,
-              meta=np.array(json.dumps(meta)), **arrays)
+              meta=np.array(json.dumps(meta, default=json_default)), **arrays)
     return path
 
 
-def load(run_dir: Path, identity: dict) -> TrainingState | None:
+def load(run_dir: Path, identity: dict, final_only: bool = False,
+         episodes: int | None = None) -> TrainingState | None:
     """Return the saved state of ``run_dir`` if there is a checkpoint of the same run
-    (same identity), else None. A corrupt checkpoint raises ResultFileError."""
+    (same identity), else None. A corrupt checkpoint raises ResultFileError.
+
+    With ``final_only`` (a run without checkpoints) only the run's final checkpoint, the
+    one after all ``episodes``, is taken; any other checkpoint is ignored."""
     path = Path(run_dir) / NAME
     if not path.exists():
         return None
     z = read_npz(path, required=("w", "meta"))
     meta = json.loads(str(z["meta"]))
+    if final_only and (meta["identity"] != identity or meta["next_episode"] != episodes):
+        return None
     if meta["identity"] != identity:
         raise ResultFileError(f"checkpoint '{path}' belongs to another run "
                               f"({meta['identity']}, this is {identity}); delete it to start "
@@ -66,7 +77,8 @@ def load(run_dir: Path, identity: dict) -> TrainingState | None:
                          recall_epochs=[tuple(e) for e in meta.get("recall_epochs", [])],
                          recall_t_end=meta.get("recall_t_end", 0.0),
                          recall_wall_s=meta.get("recall_wall_s", 0.0),
-                         recall_max_weight_change=meta.get("recall_max_weight_change", 0.0))
+                         recall_max_weight_change=meta.get("recall_max_weight_change", 0.0),
+                         translation=meta.get("translation"))
 
 
 def remove(run_dir: Path) -> None:

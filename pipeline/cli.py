@@ -67,7 +67,7 @@ def _validate(args) -> int:
 
     tolerances = None
     if args.config:
-        from .config import load_config
+        from .config_sources import load_config
         tolerances = load_config(args.config).get("validation", {}).get("tolerances")
     result = validate([Path(r) for r in args.a], [Path(r) for r in args.b], Path(args.out),
                       alpha=args.alpha, name=args.name or "",

@@ -34,6 +34,9 @@ _HASHED_UNLESS_DEFAULT = {("simulation", "replicate"): 0}
 # is a valid NEST seed (NEST takes 1 .. 2^32 - 2), a valid numpy seed, and leaves room for
 # sPyNNaker's per-source seeds (seed + source index < 2^32). The schema holds the same range.
 SEED_MIN, SEED_MAX = 1, 2**31 - 2
+# A run's time steps: a time t = k dt in float64 ms is exact to within dt/2 only while
+# k < 2^52 (beyond, neighbouring steps round to the same float).
+STEPS_MAX = 2**52
 
 
 class ConfigError(ValueError):
@@ -89,6 +92,56 @@ def _schema() -> dict:
 
 # Reading config files and overrides and combining them: pipeline/config_sources.py
 # (config/default.yaml, then the files, then the overrides; one rule for the CLI and Snakemake).
+
+
+# what a YAML parser may raise on damaged text besides YAMLError: PyYAML's constructors
+# raise ValueError/OverflowError (a timestamp like 2001-13-45, a huge exponent), deep
+# nesting RecursionError
+_YAML_FAILURES = (yaml.YAMLError, ValueError, OverflowError, RecursionError, TypeError)
+
+
+def _one_line(err: Exception) -> str:
+    """Return an exception's message on one line (PyYAML's span several)."""
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def read_config_file(path: Path) -> dict:
+    """Return the mapping in the YAML config file ``path``. ConfigError names the file and
+    what is wrong: missing, a directory, unreadable, empty, binary, not UTF-8, not YAML,
+    or not a mapping of sections."""
+    fix = "pass a YAML file of sections (network, noise, ...), e.g. config/default.yaml"
+    if path.is_dir():
+        raise ConfigError(f"config file '{path}' is a directory: {fix}")
+    if not path.is_file():
+        raise ConfigError(f"config file '{path}' does not exist: pass an existing YAML file, "
+                          f"e.g. config/default.yaml")
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ConfigError(f"config file '{path}' cannot be read ({err.strerror}): {fix}") \
+            from None
+    if not data.strip():
+        raise ConfigError(f"config file '{path}' is empty: {fix}")
+    if b"\0" in data:
+        raise ConfigError(f"config file '{path}' is binary (it holds NUL bytes), not YAML "
+                          f"text: {fix}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise ConfigError(f"config file '{path}' is not UTF-8 text: byte 0x{data[err.start]:02x} "
+                          f"at line {line} (offset {err.start}); save the file as UTF-8") \
+            from None
+    try:
+        raw = load_yaml(text)
+    except _YAML_FAILURES as err:
+        raise ConfigError(f"config file '{path}' is not valid YAML: {_one_line(err)}") from None
+    if raw is None:
+        raise ConfigError(f"config file '{path}' holds no settings (only comments): {fix}")
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config file '{path}' must hold a mapping of sections "
+                          f"(network, noise, inputs, ...), not {type(raw).__name__}")
+    return raw
 
 
 def _types(node: dict) -> set[str]:
@@ -193,8 +246,14 @@ def _what(schema: dict, dotted: str) -> str:
     return f" ({node['description']})" if node.get("description") else ""
 
 
+def _shown(key) -> str:
+    """A key as text for a one-line message: escaped if it holds control characters."""
+    text = str(key)
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
 def _key(err) -> str:
-    return ".".join(str(p) for p in err.absolute_path) or "<top level>"
+    return ".".join(_shown(p) for p in err.absolute_path) or "<top level>"
 
 
 def _sub_schema(schema: dict, path) -> dict:
@@ -210,6 +269,11 @@ def _sub_schema(schema: dict, path) -> dict:
     return node
 
 
+def _number_text(x) -> str:
+    """A bound as people read it: integers in full (9007199254740992), floats short."""
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
 def _describe(err, schema: dict) -> str:
     key = _key(err)
     node = _sub_schema(schema, err.absolute_path)
@@ -220,9 +284,9 @@ def _describe(err, schema: dict) -> str:
         extra = [k for k in err.instance if k not in node.get("properties", {})]
         parts = []
         for k in extra:
-            near = difflib.get_close_matches(k, allowed, n=1)
+            near = difflib.get_close_matches(str(k), allowed, n=1)
             hint = f"; did you mean '{near[0]}'?" if near else ""
-            where = f"{key}.{k}" if err.absolute_path else k
+            where = f"{key}.{_shown(k)}" if err.absolute_path else _shown(k)
             parts.append(f"unknown config key '{where}'{hint} Allowed here: {', '.join(allowed)}")
         return "\n".join(parts)
     if v == "required":
@@ -232,8 +296,9 @@ def _describe(err, schema: dict) -> str:
         return f"config key '{key}.{missing}' is missing (required)"
     bound = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
     if v in bound:
+        reason = f"; {err.schema['reason']}" if err.schema.get("reason") else ""
         return (f"config key '{key}' = {err.instance!r} is out of range: it must be "
-                f"{bound[v]} {err.validator_value}{what}")
+                f"{bound[v]} {_number_text(err.validator_value)}{what}{reason}")
     if v == "type":
         return (f"config key '{key}' = {err.instance!r} has the wrong type: it must be "
                 f"{err.validator_value}{what}")
@@ -278,6 +343,12 @@ def _check_cross_keys(cfg: dict) -> None:
         if abs(steps - round(steps)) > 1e-6:
             problems.append(f"config key 'protocol.{k}' = {proto[k]} is not a whole number of "
                             f"time steps of simulation.dt_ms = {dt}")
+    steps = proto["episodes"] * (proto["t_warm_ms"] + proto["t_train_ms"]) / dt
+    if steps > STEPS_MAX:
+        problems.append(f"config keys 'protocol.episodes' * ('protocol.t_warm_ms' + "
+                        f"'protocol.t_train_ms') = {steps:.3g} time steps of simulation.dt_ms "
+                        f"= {dt}: spike times in ms stay on the step grid only up to 2^52 "
+                        f"steps; run fewer or shorter episodes, or a longer dt_ms")
     ro = cfg["readout"]
     if ro.get("spiking"):
         for k in ("t_recall_ms", "t_recall_gap_ms"):
@@ -289,9 +360,10 @@ def _check_cross_keys(cfg: dict) -> None:
     if bad:
         problems.append(f"config key 'recording.full_weights_at' has episodes {bad} >= "
                         f"protocol.episodes = {proto['episodes']}; episodes count from 0")
-    if rec["n_exc_sample"] > net["n_exc"] or rec["n_inh_sample"] > net["n_inh"]:
-        problems.append("config keys 'recording.n_exc_sample'/'n_inh_sample' exceed the "
-                        "population sizes network.n_exc/n_inh")
+    for pop in ("exc", "inh"):
+        if rec[f"n_{pop}_sample"] > net[f"n_{pop}"]:
+            problems.append(f"config key 'recording.n_{pop}_sample' = {rec[f'n_{pop}_sample']} "
+                            f"exceeds the population size network.n_{pop} = {net[f'n_{pop}']}")
     if cfg["weights"]["m0"] > cfg["stdp"]["w_max"]:
         problems.append(f"config key 'weights.m0' = {cfg['weights']['m0']} exceeds "
                         f"'stdp.w_max' = {cfg['stdp']['w_max']}")

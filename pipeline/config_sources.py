@@ -24,7 +24,8 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from .config import ConfigError, load_yaml, validate_config
+from .config import _YAML_FAILURES, ConfigError, _one_line, load_yaml, read_config_file, \
+    validate_config
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
 
@@ -33,22 +34,9 @@ Override = str | Mapping[str, Any]
 
 def read_file(path: str | Path) -> dict:
     """Return the mapping in the YAML file ``path``; ConfigError naming the file if it is
-    missing, not YAML, or not a mapping of sections."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file '{path}' does not exist: pass an existing YAML file, "
-                          f"e.g. config/default.yaml")
-    try:
-        with open(path) as fh:
-            raw = load_yaml(fh)
-    except yaml.YAMLError as err:
-        raise ConfigError(f"config file '{path}' is not valid YAML: {err}") from None
-    if raw is None:         # an empty overlay changes nothing
-        return {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"config file '{path}' must hold a mapping of sections "
-                          f"(network, noise, inputs, ...), not {type(raw).__name__}")
-    return raw
+    missing, a directory, empty, binary, not UTF-8, not YAML, or not a mapping of sections
+    (:func:`pipeline.config.read_config_file`)."""
+    return read_config_file(Path(path))
 
 
 def merge(base: dict, over: Mapping) -> dict:
@@ -72,7 +60,7 @@ def _as_yaml(value: Any) -> Any:
     if isinstance(value, str):
         try:
             return load_yaml(value)
-        except yaml.YAMLError:
+        except _YAML_FAILURES:
             return value
     return value
 
@@ -100,8 +88,9 @@ def override_mapping(item: Override) -> dict:
                           f"noise.d_exc=1e-1")
     try:
         value = load_yaml(text)
-    except yaml.YAMLError as err:
-        raise ConfigError(f"override '{item}': VALUE is not valid YAML ({err})") from None
+    except _YAML_FAILURES as err:
+        raise ConfigError(f"override '{item}': VALUE is not valid YAML ({_one_line(err)})") \
+            from None
     return _nested(dotted, value, item)
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
+import hashlib
 import io as _io
 import json
 import os
 import shutil
-import zipfile
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -105,7 +105,9 @@ def _write_bytes(path: str | Path, data: bytes) -> None:
             fh.write(data)
 
 
-def _default(o: Any) -> Any:
+def json_default(o: Any) -> Any:
+    """json.dumps' ``default``: numpy scalars and arrays as Python numbers and lists, paths as
+    text."""
     if isinstance(o, np.generic):
         return o.item()
     if isinstance(o, np.ndarray):
@@ -117,22 +119,80 @@ def _default(o: Any) -> Any:
 
 def write_json(path: str | Path, data: Any) -> None:
     """Write ``data`` as indented JSON, atomically."""
-    text = json.dumps(data, indent=2, default=_default, allow_nan=True) + "\n"
+    text = json.dumps(data, indent=2, default=json_default, allow_nan=True) + "\n"
     _write_bytes(path, text.encode())
 
 
-def read_json(path: str | Path, what: str = "result file") -> Any:
-    """Return the parsed JSON in ``path``; ResultFileError names the file if it is bad."""
+# What a file of this name must hold at its top level (a JSON object with these keys,
+# of these types), checked by read_json: a file damaged into other valid JSON is refused
+# here, by name, not by a KeyError in the step that reads it.
+JSON_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "provenance.json": {"config": dict, "seed": (int, type(None)), "backend": (str, type(None))},
+}
+
+
+# provenance.json of a run: {file name: sha256 hex digest} of the files simulate wrote
+CHECKSUMS_KEY = "sha256"
+
+
+def sha256_file(path: str | Path) -> str:
+    """Return the sha256 hex digest of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(2**20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_recorded_checksum(path: Path) -> None:
+    """Raise ResultFileError if the provenance.json beside ``path`` records a sha256 for it
+    and the file's differs: the file was damaged after simulate wrote it. Checked before
+    a reader parses the file, since a damaged HDF5 file can keep h5py busy indefinitely.
+    Files without a recorded checksum (runs of older versions, other steps' files) pass;
+    a damaged provenance.json is reported when it is read."""
+    prov = path.parent / "provenance.json"
+    if path.name == "provenance.json" or not prov.is_file():
+        return
+    try:
+        recorded = json.loads(prov.read_bytes().decode("utf-8")).get(CHECKSUMS_KEY, {})
+        recorded = recorded.get(path.name)
+    except (ValueError, AttributeError, OSError, RecursionError):
+        return
+    if isinstance(recorded, str) and recorded != sha256_file(path):
+        raise ResultFileError(f"'{path}' is damaged: its sha256 differs from the one simulate "
+                              f"recorded in '{prov}' when it wrote the file; rerun simulate "
+                              f"for that run directory")
+
+
+def _damaged(what: str, path: Path, problem: str, fix: str = "") -> ResultFileError:
+    """Return the one-line ResultFileError of a damaged result file."""
+    fix = fix or "delete it and rerun the step that makes it"
+    return ResultFileError(f"{what} '{path}' is {problem}; {fix}")
+
+
+def read_json(path: str | Path, what: str = "result file") -> dict:
+    """Return the JSON object in ``path``; ResultFileError names the file if it is
+    missing, not UTF-8, corrupt, truncated, not an object, or (for the names in
+    JSON_KEYS) lacks a key it must have."""
     path = Path(path)
     if not path.is_file():
         raise ResultFileError(f"{what} '{path}' is missing: run the step that makes it "
                               f"(e.g. `snakemake -c2`) first")
     try:
-        with open(path) as fh:
-            return json.load(fh)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ResultFileError(f"{what} '{path}' is corrupt or truncated ({err}); delete it "
-                              f"and rerun the step that makes it") from None
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise _damaged(what, path, f"corrupt or truncated ({' '.join(str(err).split())[:200]})") \
+            from None
+    except OSError as err:
+        raise _damaged(what, path, f"unreadable ({err.strerror})") from None
+    if not isinstance(data, dict):
+        raise _damaged(what, path, f"damaged: it holds a JSON {type(data).__name__}, not an "
+                                   f"object")
+    for key, kind in JSON_KEYS.get(path.name, {}).items():
+        if key in data and not isinstance(data[key], kind) or key not in data and kind is dict:
+            raise _damaged(what, path, f"damaged: its key '{key}' is missing or of the wrong "
+                                       f"type")
+    return data
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -157,12 +217,14 @@ def read_npz(path: str | Path, required: Sequence[str] = ()) -> dict[str, np.nda
     if not path.is_file():
         raise ResultFileError(f"weights file '{path}' is missing: rerun `python -m pipeline "
                               f"simulate` for that run directory")
+    check_recorded_checksum(path)
     try:
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
-        raise ResultFileError(f"'{path}' is corrupt or truncated ({err}); delete it and "
-                              f"rerun the step that makes it") from None
+    except Exception as err:  # zipfile, zlib, numpy's format reader: many types when damaged
+        raise ResultFileError(f"'{path}' is corrupt or truncated ({type(err).__name__}: "
+                              f"{' '.join(str(err).split())[:200]}); delete it and rerun the "
+                              f"step that makes it") from None
     missing = [k for k in required if k not in data]
     if missing:
         raise ResultFileError(f"'{path}' lacks the arrays {missing}: it was written by another "
@@ -180,13 +242,40 @@ def write_csv(path: str | Path, rows: Sequence[dict], fieldnames: Sequence[str] 
     _write_bytes(path, buf.getvalue().encode())
 
 
+# tables whose every cell is a number (nan allowed): a damaged cell is refused on reading
+NUMERIC_TABLES = ("episodes.csv",)
+
+
 def read_csv(path: str | Path) -> list[dict[str, str]]:
-    """Return the rows of a CSV file as dicts of strings."""
+    """Return the rows of a CSV file as dicts of strings. ResultFileError names the file
+    if it is missing, not UTF-8 text, has no header, a row with more or fewer cells than
+    the header (a truncated file), or, for NUMERIC_TABLES, a cell that is not a number."""
     path = Path(path)
     if not path.is_file():
         raise ResultFileError(f"table '{path}' is missing: rerun the step that makes it")
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
+    check_recorded_checksum(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+        rows = list(csv.DictReader(_io.StringIO(text, newline=""), restkey="\0extra"))
+    except UnicodeDecodeError as err:
+        raise _damaged("table", path, f"not UTF-8 text (byte offset {err.start})") from None
+    except (csv.Error, OSError) as err:
+        raise _damaged("table", path, f"not a readable CSV table ({err})") from None
+    if not text.strip():
+        raise _damaged("table", path, "empty")
+    for i, row in enumerate(rows):
+        if None in row.values() or "\0extra" in row:
+            raise _damaged("table", path, f"truncated or damaged: row {i + 2} has "
+                                          f"{'fewer' if None in row.values() else 'more'} "
+                                          f"cells than the header")
+        if path.name in NUMERIC_TABLES:
+            for key, cell in row.items():
+                try:
+                    float(cell)
+                except ValueError:
+                    raise _damaged("table", path, f"damaged: row {i + 2}, column '{key}' "
+                                                  f"holds '{cell[:20]}', not a number") from None
+    return rows
 
 
 def save_figure(fig, path_stem: str | Path) -> list[Path]:
@@ -248,12 +337,22 @@ def read_spikes_nix(path: str | Path):
     if not path.is_file():
         raise ResultFileError(f"spike file '{path}' is missing: rerun `python -m pipeline "
                               f"simulate` for that run directory")
+    check_recorded_checksum(path)
     try:
         io = NixIO(str(path), mode="ro")
         try:
-            return io.read_block()
+            block = io.read_block()
         finally:
             io.close()
     except Exception as err:  # nixio/h5py raise many types for a damaged file
-        raise ResultFileError(f"spike file '{path}' is corrupt or truncated ({err}); delete "
-                              f"it and rerun simulate") from None
+        raise ResultFileError(f"spike file '{path}' is corrupt or truncated ("
+                              f"{' '.join(str(err).split())[:200]}); delete it and rerun "
+                              f"simulate") from None
+    seg = block.segments[0] if block is not None and block.segments else None
+    if seg is None or not any(e.name == "phases" for e in seg.epochs) or any(
+            "population" not in st.annotations or "index" not in st.annotations
+            for st in seg.spiketrains):
+        raise ResultFileError(f"spike file '{path}' is damaged: it lacks the run's segment, "
+                              f"its 'phases' epoch or the neurons' population and index; "
+                              f"delete it and rerun simulate")
+    return block

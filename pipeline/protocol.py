@@ -167,8 +167,12 @@ def supervision_rates(p: model.Params, target: np.ndarray) -> np.ndarray:
 @dataclass
 class Presentation:
     """One presented episode: plastic weights [mV] of ``rows`` after training (corrected
-    for deferred facilitation), spikes of the warm-up and the training phase, the start
-    time [ms] and wall times [s]."""
+    for deferred facilitation), spikes of the warm-up and the training phase, the
+    backend's clock [ms] at the start, at the end of the warm-up (``t1``) and at the end
+    (``t2``), and wall times [s]. The phase boundaries are read from the clock, not
+    summed from the durations: on NEST the first run of a simulator lasts one time step
+    more than asked (PyNN simulates one min_delay past its first ``run``), and the spikes
+    of that step belong to the phase that ran it."""
 
     weights: np.ndarray
     warm: dict
@@ -177,6 +181,8 @@ class Presentation:
     t0: float
     sim_s: float
     io_s: float
+    t1: float
+    t2: float
 
 
 def present_episode(backend, p: model.Params, seed: int, j: int, cue: np.ndarray,
@@ -194,10 +200,12 @@ def present_episode(backend, p: model.Params, seed: int, j: int, cue: np.ndarray
     if p.t_warm > 0:
         backend.run(p.t_warm)
     warm = {k: backend.spikes(k) for k in ("exc", "inh")}
+    t1 = backend.now()
     if rules.switch_plasticity:
         backend.set_plasticity(rows, True)
     backend.run(p.t_train)
     train = {k: backend.spikes(k) for k in ("exc", "inh", "inputs")}
+    t2 = backend.now()
     sim = time.perf_counter() - t_sim
     t_io = time.perf_counter()
     after = backend.read_weights(rows)
@@ -206,13 +214,12 @@ def present_episode(backend, p: model.Params, seed: int, j: int, cue: np.ndarray
         post_idx = np.concatenate([warm["exc"][0], train["exc"][0]])
         post_t = np.concatenate([warm["exc"][1], train["exc"][1]])
         # plasticity on from t_on: the training phase, or the whole episode if not switched
-        t_on = t0 + p.t_warm if rules.switch_plasticity else t0
+        t_on = t1 if rules.switch_plasticity else t0
         after = np.clip(after + facilitation_correction(
-            trace, rows, trains, post_idx, post_t, p.n_exc, t_on,
-            t0 + p.t_warm + p.t_train, backend.plastic_delay(), p,
-            step=backend.potentiation_step(after)),
+            trace, rows, trains, post_idx, post_t, p.n_exc, t_on, t2,
+            backend.plastic_delay(), p, step=backend.potentiation_step(after)),
             0.0, p.w_max)
-    return Presentation(after, warm, train, trains, t0, sim, io)
+    return Presentation(after, warm, train, trains, t0, sim, io, t1, t2)
 
 
 @dataclass
@@ -245,6 +252,9 @@ class TrainingState:
     recall_t_end: float = 0.0
     recall_wall_s: float = 0.0
     recall_max_weight_change: float = 0.0
+    # the backend's translation report of the last build (provenance of a run whose
+    # outputs are written from its final checkpoint, with no build)
+    translation: dict | None = None
 
     @classmethod
     def fresh(cls, p: model.Params, w0: np.ndarray, n_ref: int) -> "TrainingState":
@@ -332,9 +342,11 @@ def run_episodes(backend, p: model.Params, pat: model.Patterns, seed: int, state
         for pop in ("exc", "inh"):
             idx, t = _merge_sample(warm[pop], train[pop], sample[pop])
             state.spikes[pop].append((idx, t + off))
-        g0 = off + t0
-        state.epochs += [(f"warm-up {j}", g0, p.t_warm), (f"training {j}", g0 + p.t_warm, p.t_train)]
-        state.t_end = g0 + p.t_warm + p.t_train
+        # phases on the backend's clock (see Presentation): the spikes of a build's first
+        # episode reach t2 = t0 + t_warm + t_train + dt on NEST
+        state.epochs += [(f"warm-up {j}", off + t0, ep.t1 - t0),
+                         (f"training {j}", off + ep.t1, ep.t2 - ep.t1)]
+        state.t_end = off + ep.t2
         state.w = w
         state.next_episode = j + 1
         if progress:

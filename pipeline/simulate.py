@@ -2,7 +2,9 @@
 
 Writes ``spikes.nix`` (neo), ``weights.npz``, ``episodes.csv``, ``translation.json`` and
 ``provenance.json`` into the run directory, each atomically; ``provenance.json`` last, so
-its presence marks a finished run. With ``readout.spiking`` the recall sessions of each
+its presence marks a finished run. Before any of them, the trained state is saved as the
+run's final checkpoint, removed only once they are all written: a failure while writing
+them keeps the simulation, and the same command run again writes them from it. With ``readout.spiking`` the recall sessions of each
 training segment run after it on a simulator of their own (pipeline/recall.py); their
 counts go to weights.npz and their spikes to a 'recall' Segment of spikes.nix.
 """
@@ -16,7 +18,8 @@ from typing import Callable
 import numpy as np
 
 from . import model, protocol, recall
-from .io import write_csv, write_json, write_npz, write_spikes_nix
+from .io import (CHECKSUMS_KEY, DiskFullError, sha256_file, write_csv, write_json, write_npz,
+                 write_spikes_nix)
 from .provenance import Provenance, granted_cores, slurm_job
 from .stdp_bookkeeping import PreTrace
 
@@ -294,8 +297,16 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
     prov.record["nest_threads"] = check_granted_cores(run_cfg, stream=stream)
     if getattr(backend, "execution", None):
         prov.record["execution"] = backend.execution      # e.g. "virtual: no dynamics"
-    state = checkpoint.load(out, identity) if every > 0 else None
-    if state is not None:
+    # a run resumes from its last checkpoint; without checkpoints only from the final one
+    # (kept when writing the outputs failed: the outputs are written again, no simulation)
+    state = checkpoint.load(out, identity, final_only=every == 0, episodes=p.episodes)
+    translation = state.translation if state is not None else None
+    if state is not None and state.next_episode >= p.episodes:
+        print(f"[simulate] all {p.episodes} episodes were trained before the outputs failed "
+              f"to be written: writing them from the final checkpoint",
+              file=stream, flush=True)
+        prov.record["resumed_from_episode"] = state.next_episode
+    elif state is not None:
         print(f"[simulate] resuming from the checkpoint after episode {state.next_episode}",
               file=stream, flush=True)
         prov.record["resumed_from_episode"] = state.next_episode
@@ -347,9 +358,42 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
                                                  batch.max_weight_change)
             print(f"[simulate] spiking recall after episodes {sorted(snapshots)}: "
                   f"{len(batch.memory)} cues in {batch.wall_s:.1f} s", file=stream, flush=True)
-        if every > 0 and b < p.episodes:
+        state.translation = translation
+        if b == p.episodes or every > 0:
+            # after the last episode always: the outputs below are made from this state,
+            # and a failure while they are written must not lose the simulation
             checkpoint.save(out, state, identity)
             print(f"[simulate] checkpoint saved after episode {b}", file=stream, flush=True)
+
+    try:
+        record = _write_run(out, p, cfg, state, pat, ref, conn, v0, h, seed, backend_name,
+                            spiking, points, timings, prov, translation,
+                            backend.produces_spikes)
+    except Exception as err:
+        print(f"[simulate] writing the outputs failed ({type(err).__name__}); the trained "
+              f"state is kept in '{out / checkpoint.NAME}': after fixing the cause, rerun the "
+              f"same command to write them without simulating again", file=stream, flush=True)
+        if isinstance(err, DiskFullError):
+            raise DiskFullError(err.errno, f"{err.strerror}. The {p.episodes} trained episodes "
+                                f"are kept in '{out / checkpoint.NAME}': rerun the same "
+                                f"command to write the outputs without simulating again") \
+                from None
+        raise
+    checkpoint.remove(out)
+    summary = record["summary"]
+    print(f"[simulate] done in {record['wall_time_s']:.1f} s: mean rates target "
+          f"{summary['rate_target_hz']:.2f} Hz, non-target {summary['rate_non_target_hz']:.2f} Hz, "
+          f"inhibitory {summary['rate_inh_hz']:.2f} Hz", file=stream, flush=True)
+    return record
+
+
+def _write_run(out: Path, p: model.Params, cfg: dict, state, pat, ref, conn, v0: float,
+               h: str, seed: int, backend_name: str, spiking, points: set, timings: dict,
+               prov, translation: dict, produces_spikes: bool) -> dict:
+    """Write the run directory's files from the trained ``state``, provenance.json last;
+    return the provenance record."""
+    sample = {"exc": sample_indices(p.n_exc, cfg["recording"]["n_exc_sample"]),
+              "inh": sample_indices(p.n_inh, cfg["recording"]["n_inh_sample"])}
 
     def populations(spikes: dict) -> dict:
         per_pop = {}
@@ -378,9 +422,11 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
     record: dict = {}
 
     def finish() -> None:
+        # the readers check these before parsing (pipeline/io.py, check_recorded_checksum)
+        sums = {name: sha256_file(out / name) for name in RUN_FILES if name != "provenance.json"}
         record.update(prov.finish(translation=translation, initial_variance_theta2=v0,
-                                  produces_spikes=backend.produces_spikes, summary=summary,
-                                  files=list(RUN_FILES)))
+                                  produces_spikes=produces_spikes, summary=summary,
+                                  files=list(RUN_FILES), **{CHECKSUMS_KEY: sums}))
         write_json(out / "provenance.json", record)
 
     _write_outputs([
@@ -394,8 +440,4 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
         (out / "translation.json", lambda: write_json(out / "translation.json", translation)),
         (out / "provenance.json", finish),
     ])
-    checkpoint.remove(out)
-    print(f"[simulate] done in {record['wall_time_s']:.1f} s: mean rates target "
-          f"{summary['rate_target_hz']:.2f} Hz, non-target {summary['rate_non_target_hz']:.2f} Hz, "
-          f"inhibitory {summary['rate_inh_hz']:.2f} Hz", file=stream, flush=True)
     return record

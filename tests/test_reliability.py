@@ -148,7 +148,9 @@ def _invalid_values(sub: dict):
             opts.append(st.floats(max_value=sub["exclusiveMinimum"], allow_nan=False,
                                   allow_infinity=False, min_value=-1e12))
         if "maximum" in sub:
-            opts.append(st.floats(min_value=sub["maximum"] + 1e-6, max_value=1e12,
+            # the step above the maximum must survive float rounding (2^53 + 1e-6 == 2^53)
+            opts.append(st.floats(min_value=sub["maximum"] + max(1e-6, sub["maximum"] * 1e-9),
+                                  max_value=max(1e12, 4.0 * sub["maximum"]),
                                   allow_nan=False, allow_infinity=False))
         if t == "integer":
             opts.append(st.floats(min_value=0.1, max_value=0.9))

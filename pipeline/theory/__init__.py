@@ -28,12 +28,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .failures import TheoryError, failures_in_words
 from .memory import capacity_from_curve, memory_trace, predicted_accuracy
 from .params import PAPER_STDP, STDPParams, TheoryParams
 from .populations import StationaryState, by_class, class_probabilities, stationary_state
 
 __all__ = ["predict", "predict_params", "stationary_variance", "TheoryParams", "STDPParams",
-           "PAPER_STDP", "REFERENCE", "UNITS"]
+           "PAPER_STDP", "REFERENCE", "UNITS", "TheoryError"]
 
 REFERENCE = "arXiv 2508.13846"
 UNITS = {
@@ -64,7 +65,9 @@ def stationary_variance(config: Mapping[str, Any], cross_correlations: bool = Tr
     that reproduces itself after one training episode plus homeostasis, for the full theory
     (``cross_correlations`` True) or the rate-only one (arXiv 2508.13846, docs/design.md s. 5).
     ``config`` is the full experiment config dict."""
-    return float(_stationary(TheoryParams.from_config(config), bool(cross_correlations)).v_star)
+    with failures_in_words(config, "the theory's stationary variance (weights.v0: stationary)"):
+        return float(_stationary(TheoryParams.from_config(config),
+                                 bool(cross_correlations)).v_star)
 
 
 def _hz(p: TheoryParams, r: np.ndarray) -> dict[str, float]:
@@ -146,11 +149,12 @@ def predict(config: Mapping[str, Any]) -> dict[str, Any]:
     m_X [theta] and v_X [theta^2] per class {"11","10","01","00"}, gamma_X, trace_X
     (K, G of a stored pattern by age), plus units, params (paper units), notes.
     """
-    p = TheoryParams.from_config(config)
-    out = predict_params(p)
-    readout = config.get("readout", {}) or {}
-    if readout.get("spiking"):
-        out.update(predict_spiking(p, out, float(readout["t_recall_ms"])))
+    with failures_in_words(config):
+        p = TheoryParams.from_config(config)
+        out = predict_params(p)
+        readout = config.get("readout", {}) or {}
+        if readout.get("spiking"):
+            out.update(predict_spiking(p, out, float(readout["t_recall_ms"])))
     return out
 
 

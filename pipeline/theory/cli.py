@@ -61,7 +61,10 @@ def run_drift(args: argparse.Namespace) -> int:
         stdp = STDPParams.from_config(cfg["stdp"], float(cfg["network"]["tau_m_ms"]))
     else:
         stdp = PAPER_STDP
-    out = single_synapse_drift(args.mu, args.d, args.nu, args.w, stdp)
+    from .failures import failures_in_words
+    with failures_in_words(None, f"drift --mu {args.mu:g} --d {args.d:g} --nu {args.nu:g} "
+                                 f"--w {args.w:g}"):
+        out = single_synapse_drift(args.mu, args.d, args.nu, args.w, stdp)
     out["stdp"] = {"delta_c": stdp.delta_c, "r_ac": stdp.r_ac, "tau_c": stdp.tau_c,
                    "tau_ac": stdp.tau_ac}
     out["units"] = {"drift": "theta/tau_m", "diffusion": "theta^2/tau_m", "r0": "1/tau_m",
@@ -75,6 +78,21 @@ def run_drift(args: argparse.Namespace) -> int:
         print(f"drift rate-only = {out['drift_rate_only']:.6g} theta/tau_m")
         print(f"diffusion       = {out['diffusion']:.6g} theta^2/tau_m")
     return 0
+
+
+def _number(lo: float, hi: float, above: bool = False):
+    """Return an argparse type: a finite number in [lo, hi] ((lo, hi] with ``above``), the
+    bounds of the config keys the argument stands for (config/schema.yaml)."""
+    def parse(text: str) -> float:
+        try:
+            x = float(text)
+        except ValueError:
+            x = float("nan")
+        if not (lo < x <= hi if above else lo <= x <= hi):
+            raise argparse.ArgumentTypeError(
+                f"must be a number {'>' if above else '>='} {lo:g} and <= {hi:g}, got '{text}'")
+        return x
+    return parse
 
 
 def add_parsers(subparsers: "argparse._SubParsersAction") -> None:
@@ -97,10 +115,13 @@ def add_parsers(subparsers: "argparse._SubParsersAction") -> None:
         description="Drift A(w) with and without cross-correlations and diffusion B(w) of one "
                     "synapse from a Poisson neuron (rate nu, 1/tau_m) onto a LIF with input "
                     "mean mu and noise D (without the synapse), in units of tau_m and theta.")
-    d.add_argument("--mu", type=float, required=True, help="mean input without the synapse [theta]")
-    d.add_argument("--d", type=float, required=True, help="noise intensity D without the synapse")
-    d.add_argument("--nu", type=float, required=True, help="presynaptic rate [1/tau_m]")
-    d.add_argument("--w", type=float, required=True, help="weight [theta]")
+    d.add_argument("--mu", type=_number(-100, 100), required=True,
+                   help="mean input without the synapse [theta], -100 .. 100 (noise.mu_exc)")
+    d.add_argument("--d", type=_number(0, 100, above=True), required=True,
+                   help="noise intensity D without the synapse, > 0 .. 100")
+    d.add_argument("--nu", type=_number(0, 1e3), required=True,
+                   help="presynaptic rate [1/tau_m], 0 .. 1000")
+    d.add_argument("--w", type=_number(0, 100), required=True, help="weight [theta], 0 .. 100")
     d.add_argument("--config", default=None,
                    help="take the STDP parameters from this config (default: the paper's)")
     d.add_argument("--json", action="store_true", help="print JSON")
