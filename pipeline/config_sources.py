@@ -24,8 +24,8 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from .config import _YAML_FAILURES, ConfigError, _one_line, load_yaml, read_config_file, \
-    validate_config
+from .config import _YAML_FAILURES, ConfigError, _one_line, _shown, load_yaml, \
+    read_config_file, validate_config
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
 
@@ -68,7 +68,7 @@ def _as_yaml(value: Any) -> Any:
 def _nested(dotted: str, value: Any, item: Any) -> dict:
     parts = str(dotted).strip().split(".")
     if not 1 <= len(parts) <= 2 or not all(parts):
-        raise ConfigError(f"override '{item}' must look like section.key=VALUE or "
+        raise ConfigError(f"override '{_shown(item)}' must look like section.key=VALUE or "
                           f"section=VALUE, e.g. noise.d_exc=1e-1")
     return {parts[0]: value} if len(parts) == 1 else {parts[0]: {parts[1]: value}}
 
@@ -84,13 +84,13 @@ def override_mapping(item: Override) -> dict:
         return out
     dotted, sep, text = str(item).partition("=")
     if not sep:
-        raise ConfigError(f"override '{item}' must look like section.key=VALUE, e.g. "
+        raise ConfigError(f"override '{_shown(item)}' must look like section.key=VALUE, e.g. "
                           f"noise.d_exc=1e-1")
     try:
         value = load_yaml(text)
     except _YAML_FAILURES as err:
-        raise ConfigError(f"override '{item}': VALUE is not valid YAML ({_one_line(err)})") \
-            from None
+        raise ConfigError(f"override '{_shown(item)}': VALUE is not valid YAML "
+                          f"({_one_line(err)})") from None
     return _nested(dotted, value, item)
 
 
