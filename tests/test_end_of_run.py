@@ -34,10 +34,9 @@ def phases(block) -> list[tuple[str, float, float]]:
                 ep.durations.rescale("ms").magnitude)]
 
 
-# (threads, seed): runs in which a recorded neuron spikes in the run's last time step
-# (found by scanning seeds 1-12 of this config; before the fix each ended in neo's
-# "The last spike ... is after t_stop"). 2 threads is the reported case; the 1-thread
-# seed shows that the cause is not the thread count.
+# (threads, seed): a run in which a recorded neuron spikes in the run's last time step,
+# the reported case at 2 threads (the only one of seeds 1-24 of this config; before the
+# fix it ended in neo's "The last spike ([... 400.1]) is after t_stop (400.0)")
 @pytest.mark.parametrize("threads, seed", [(2, 22)])
 def test_a_spike_in_the_runs_last_step_lies_inside_the_run(tmp_path, threads, seed):
     from pipeline.simulate import simulate

@@ -204,10 +204,14 @@ def check_loader(scratch: Path, cfg: dict) -> None:
         text = yaml.safe_dump(cfg, allow_unicode=False)
     except yaml.YAMLError:
         return                          # not representable in YAML: no file to load
-    path = scratch / "generated.yaml"
-    path.write_text(text)
-    from_file = expect_own_error(load_config, path)
-    assert from_file is None or isinstance(from_file, dict)
+    load_as_file(scratch / "generated.yaml", text.encode())
+
+
+def load_as_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` and load it as a config: a dict or a ConfigError."""
+    path.write_bytes(data)
+    got = expect_own_error(load_config, path)
+    assert got is None or isinstance(got, dict)
 
 
 (test_generated_configs_load_or_are_refused_by_the_loader,
@@ -261,10 +265,7 @@ def damaged_bytes(draw) -> bytes:
 
 
 def check_bytes(scratch: Path, data: bytes) -> None:
-    path = scratch / "damaged.yaml"
-    path.write_bytes(data)
-    got = expect_own_error(load_config, path)
-    assert got is None or isinstance(got, dict)
+    load_as_file(scratch / "damaged.yaml", data)
 
 
 (test_damaged_config_bytes_load_or_are_refused_naming_the_file,
