@@ -119,7 +119,9 @@ def training_windows(block) -> list[tuple[float, float]]:
     ep = [e for e in block.segments[0].epochs if e.name == "phases"][0]
     t = ep.times.rescale("ms").magnitude
     d = ep.durations.rescale("ms").magnitude
-    return [(float(a), float(a + b)) for a, b, lab in zip(t, d, ep.labels)
+    # to the ns: the phases come from the simulator's clock (NEST's 0.1 ms steps summed in
+    # float), and a 999.99999998 ms phase would lose its last 10 ms bin
+    return [(round(float(a), 6), round(float(a + b), 6)) for a, b, lab in zip(t, d, ep.labels)
             if str(lab).startswith("training")]
 
 

@@ -1,6 +1,6 @@
 """NetworkUnit's model-to-model tests (Gutzen et al. 2018) on two sets of runs.
 
-The ``validate`` step's verdict is calibrated by the seed-to-seed spread
+The ``validate`` step's verdicts are paired equivalence tests against declared tolerances
 (``pipeline.validation``). Beside it, this module runs the two-sample tests of
 ``networkunit`` 0.2.2 (sciunit ``TestM2M``) on the same spike trains, as a community
 reference: firing rates (``firing_rate_test``), CV and LV of the inter-spike intervals
@@ -13,7 +13,7 @@ training phases, the phases joined end to end (t_stop = the summed training time
 Correlation coefficients are computed within each run (10 ms bins) and pooled, never
 between neurons of different runs. Pooled-sample tests treat every neuron (or pair) as an
 independent sample and ignore that whole runs differ from seed to seed; the calibration
-benchmark measures how often they would cry wolf (README, "Cross-backend validation").
+benchmark measured how often they would cry wolf (docs/validation.md, "NetworkUnit").
 
 Compatibility, checked here with pandas 3.1.1: sciunit's ``ScoreMatrixM2M`` attribute
 access (``.score``) calls ``DataFrame.applymap``, which pandas 3 removed, so the scores are
@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-CORR_BIN_MS = 10.0            # as pipeline.validation's pairwise correlations
+from .validation.statistics import CORR_BIN_MS   # the validation's bins, defined once
 
 # statistic name in validation.json -> (population, networkunit test, its parameters)
 TESTS: dict[str, tuple[str, str, dict]] = {

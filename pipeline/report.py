@@ -297,7 +297,8 @@ def validation_section(paths: list[Path], base: Path) -> list[str]:
                 + (" (emulation)" if "spinnaker" in v[k]["backend"] else "") + f" {v[k]['seeds']}"
                 for k in ("a", "b")}
         lines.append(f"| [{v['name']}]({_rel(p.with_suffix('.md'), base)}) | {side['a']} | "
-                     f"{side['b']} | {v['design']} | **{v['memory_verdict']}** | "
+                     f"{side['b']} | {v['design']} | **{v['memory_verdict']}**"
+                     f"{'' if _capacity_tested(v) else ' (capacity not tested: a lower bound)'} | "
                      f"**{v['verdict']}** ({c['equivalent']} eq., {c['different']} diff., "
                      f"{c['inconclusive']} inc. of {v['n_statistics']}) | "
                      f"{'; '.join(undecided(v)) or 'none'} |")
@@ -312,6 +313,10 @@ def validation_section(paths: list[Path], base: Path) -> list[str]:
                              f"{e['interval'][1]:+.3g}] {e['unit']} against "
                              f"±{e['tolerance']:.3g} ({e['verdict']})." for e in mem) + "*", ""]
     return lines
+
+
+def _capacity_tested(v: dict) -> bool:
+    return any(e["name"] == "capacity" and "interval" in e for e in v["statistics"])
 
 
 def _n(x) -> str:

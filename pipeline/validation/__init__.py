@@ -27,7 +27,7 @@ from .runs import RunData, by_seed, check_comparable, design, load_run, load_sid
 from .statistics import context, derived, measure_all
 from .tolerances import check_tolerances
 
-__all__ = ["validate", "load_run", "RunData", "ALPHA"]
+__all__ = ["validate", "load_run", "RunData", "ResultFileError", "ALPHA"]
 
 ALPHA = 0.05
 
@@ -116,5 +116,3 @@ def _networkunit(A: list[RunData], B: list[RunData], alpha: float) -> dict:
                     "pooled; they ignore the seed-to-seed spread and are NOT part of the "
                     "verdict", "tests": m2m}
 
-
-__all__ += ["ResultFileError"]

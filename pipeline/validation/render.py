@@ -52,8 +52,12 @@ def markdown(result: dict) -> str:
     """Return validation.md: the verdicts, what they were tested against, one table row
     per statistic."""
     a, b = result["a"], result["b"]
+    memory = [e for e in result["statistics"] if e["family"] in ("forgetting_curve", "capacity")]
+    tested = [e["name"].replace("_", " ") for e in memory if "interval" in e]
+    untested = [f"{e['name']} not tested: {e['reason']}" for e in memory if "interval" not in e]
     lines = [f"# Validation: {result['name']}", "",
-             f"**Memory: {result['memory_verdict']}** (forgetting curve and capacity). "
+             f"**Memory: {result['memory_verdict']}** ({' and '.join(tested) or 'nothing tested'}"
+             f"{'; ' + '; '.join(untested) if untested else ''}). "
              f"**All statistics: {result['verdict']}** ({result['counts']['equivalent']} "
              f"equivalent, {result['counts']['different']} different, "
              f"{result['counts']['inconclusive']} inconclusive of {result['n_statistics']}).",
