@@ -175,12 +175,13 @@ rule validate:
         out=lambda w, output: os.path.dirname(output.json),
         alpha=config["validation"]["alpha"],
         tolerances=str(config["validation"].get("tolerances")),   # an edit reruns validate
+        config=f"{OUT}/config.yaml",                               # whose tolerances it uses
     threads: 1
     resources:
         **request("validate", config),
     shell:
         "{params.py} validate --a {params.a} --b {params.b} --name {wildcards.name} "
-        "--alpha {params.alpha} --config {OUT}/config.yaml --out {params.out} > {log} 2>&1"
+        "--alpha {params.alpha} --config {params.config} --out {params.out} > {log} 2>&1"
 
 
 rule simulate:

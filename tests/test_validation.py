@@ -78,17 +78,16 @@ def test_replicate_is_equivalent_on_the_memory(runs, tmp_path):
     v = json.loads((tmp_path / "validation.json").read_text())
     assert v["design"] == "paired"
     assert v["config_differences"] == {"simulation.replicate": [0, 1]}
-    # the forgetting curve is resolved at 2 seeds; the capacity of a ~20-episode memory is
-    # resolved to about +-2.5 episodes, coarser than its 10% tolerance at this size (at the
-    # default network's ~53 episodes it is equivalent: docs/validation.md): never
-    # "different", and the seeds that would decide it are named
-    e = _entry(v, "forgetting_curve")
-    assert e["verdict"] == "equivalent", e
-    assert -e["tolerance"] < e["interval"][0] and e["interval"][1] < e["tolerance"]
-    cap = _entry(v, "capacity")
-    assert cap["verdict"] in ("equivalent", "inconclusive"), cap
-    assert cap["verdict"] == "equivalent" or cap["seeds_to_decide"] > 2
-    assert v["memory_verdict"] == cap["verdict"]
+    # at this size (30 short episodes) 2 seeds do not always resolve the memory to the
+    # default tolerances; what must hold: the memory is never "different", an undecided
+    # statistic names the seeds that would decide it. The default network at 2 seeds is
+    # equivalent on both (test_default_replicate_is_equivalent_on_the_memory, slow tier)
+    assert v["memory_verdict"] in ("equivalent", "inconclusive")
+    for name in ("forgetting_curve", "capacity"):
+        e = _entry(v, name)
+        assert e["verdict"] in ("equivalent", "inconclusive"), e
+        assert e["interval"][0] < e["difference"] < e["interval"][1]
+        assert e["verdict"] == "equivalent" or "seeds_to_decide" in e
     # nothing is called different when nothing changed
     assert v["counts"]["different"] == 0, [e["name"] for e in v["statistics"]
                                            if e["verdict"] == "different"]
@@ -218,7 +217,10 @@ def _tolerance_config(tmp_path, name: str, **tol) -> str:
     ({"capacity": {"relative": -0.1}}, "'validation.tolerances.capacity.relative' = -0.1"),
     ({"capacity": {"relative": 0}}, "must be a finite number > 0"),
     ({"rates": {"absolute": float("nan")}}, "'validation.tolerances.rates.absolute' = nan"),
-    ({"rates": {"absolute": 2.0, "unit": "mV"}}, "'validation.tolerances.rates.unit' = 'mV'"),
+    # an overlay merges into default.yaml's {relative: 0.1}: null removes the other kind
+    ({"rates": {"relative": None, "absolute": 2.0, "unit": "mV"}},
+     "'validation.tolerances.rates.unit' = 'mV'"),
+    ({"rates": {"absolute": 2.0}}, "set 'relative: null' to drop the default's"),
     ({"capacity": {"relative": 10}}, "is a fraction of A's mean"),
     ({"ccg": {"relative": 0.3, "absolute": 1.0}}, "exactly one of"),
 ])
@@ -249,7 +251,7 @@ def test_bad_input_names_the_comparison_and_the_run(runs, tmp_path):
         (("--a", base(1), base(2), "--b", g(1), g(2)), "different configs beyond the backend"),
         (("--a", base(1), base(2), "--b", rep(1), g(2), "--design", "paired"),
          "different configs"),
-        (("--a", base(1), base(2), "--b", base(2), rep(1)), "on both sides"),
+        (("--a", base(1), base(2), "--b", base(1), base(2)), "on both sides"),
         (("--a", base(1), tmp_path / "nope", "--b", rep(1), rep(2)), "does not exist"),
     ]
     for i, (args, message) in enumerate(cases):
@@ -292,3 +294,29 @@ def test_config_checks_the_comparisons():
     c["validation"]["tolerances"]["weights"] = {"relative": -1}
     with pytest.raises(ConfigError, match="validation.tolerances.weights.relative"):
         validate_config(c)
+
+
+@pytest.mark.slow
+def test_default_replicate_is_equivalent_on_the_memory(tmp_path):
+    """The default config's nest-replicate comparison at its seeds (1, 2; 100 episodes,
+    ~4 min on 2 cores): equivalent on the forgetting curve and the capacity."""
+    from concurrent.futures import ThreadPoolExecutor
+    from pipeline.validation import validate
+
+    with open(ROOT / "config" / "default.yaml") as fh:
+        c = yaml.safe_load(fh)
+    c["readout"]["spiking"] = False
+    paths = {}
+    for rep in (0, 1):
+        c["simulation"]["replicate"] = rep
+        paths[rep] = tmp_path / f"replicate-{rep}.yaml"
+        paths[rep].write_text(yaml.safe_dump(c))
+    jobs = [(paths[rep], s, tmp_path / f"r{rep}-{s}") for rep in (0, 1) for s in (1, 2)]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda j: _simulate(*j), jobs))
+    v = validate([tmp_path / "r0-1", tmp_path / "r0-2"], [tmp_path / "r1-1", tmp_path / "r1-2"],
+                 None, quiet=True, networkunit=False)
+    assert v["memory_verdict"] == "equivalent", [
+        (e["name"], e.get("interval")) for e in v["statistics"] if e["family"] in
+        ("forgetting_curve", "capacity")]
+    assert v["counts"]["different"] == 0

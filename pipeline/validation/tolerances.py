@@ -45,12 +45,16 @@ def check_tolerances(raw: object, where: str) -> dict[str, dict]:
             raise ResultFileError(f"{where}: config key '{k}' = {t!r} must be {{relative: r}} "
                                   f"or {{absolute: x}} (in {UNITS[fam]})")
         unit = t.get("unit")
-        kinds = [x for x in ("relative", "absolute") if x in t]
+        kinds = [x for x in ("relative", "absolute") if t.get(x) is not None]
         extra = sorted(set(t) - {"relative", "absolute", "unit"})
         if extra or len(kinds) != 1:
+            hint = (f"; unknown key '{extra[0]}'" if extra else
+                    f" (an overlay merges into config/default.yaml's tolerance: set "
+                    f"'{'relative' if 'relative' in kinds else 'absolute'}: null' to drop the "
+                    f"default's)" if len(kinds) == 2 else "")
             raise ResultFileError(f"{where}: config key '{k}' = {t!r} must hold exactly one "
                                   f"of 'relative' (a fraction of A's mean) or 'absolute' (in "
-                                  f"{UNITS[fam]})" + (f"; unknown key '{extra[0]}'" if extra else ""))
+                                  f"{UNITS[fam]}){hint}")
         kind = kinds[0]
         v = t[kind]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
