@@ -76,9 +76,9 @@ def decide(meas_a: dict[str, list], meas_b: dict[str, list], seeds_a: list[int],
     for e in tested:
         diff: eq.Difference = e.pop("_diff")
         tol_spec = tolerances[e["family"]]
-        tol = eq_tol = absolute(tol_spec, e["a"]["mean"])
+        tol = absolute(tol_spec, e["a"]["mean"])
         lo, hi = eq.interval(diff, alpha, m)
-        v = eq.verdict(lo, hi, eq_tol)
+        v = eq.verdict(lo, hi, tol)
         e.update({
             "design": diff.design,
             "difference": diff.estimate,
