@@ -366,7 +366,7 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
             print(f"[simulate] checkpoint saved after episode {b}", file=stream, flush=True)
 
     try:
-        record = _write_run(out, p, cfg, state, pat, ref, conn, v0, h, seed, backend_name,
+        record = _write_run(out, p, state, pat, ref, conn, sample, v0, h, seed, backend_name,
                             spiking, points, timings, prov, translation,
                             backend.produces_spikes)
     except Exception as err:
@@ -387,13 +387,11 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
     return record
 
 
-def _write_run(out: Path, p: model.Params, cfg: dict, state, pat, ref, conn, v0: float,
+def _write_run(out: Path, p: model.Params, state, pat, ref, conn, sample: dict, v0: float,
                h: str, seed: int, backend_name: str, spiking, points: set, timings: dict,
                prov, translation: dict, produces_spikes: bool) -> dict:
-    """Write the run directory's files from the trained ``state``, provenance.json last;
-    return the provenance record."""
-    sample = {"exc": sample_indices(p.n_exc, cfg["recording"]["n_exc_sample"]),
-              "inh": sample_indices(p.n_inh, cfg["recording"]["n_inh_sample"])}
+    """Write the run directory's files from the trained ``state`` (``sample``: the recorded
+    E and I indices), provenance.json last; return the provenance record."""
 
     def populations(spikes: dict) -> dict:
         per_pop = {}
