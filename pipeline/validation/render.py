@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io import save_figure
+from .tolerances import UNITS, describe
 
 COLOURS = {"equivalent": "#1b7837", "different": "#c51b7d", "inconclusive": "#e08214"}
 EMULATION_NOTE = ("`nest-spinnaker` and `nest-spinnaker-hw` are EMULATIONS: NEST under "
@@ -70,8 +71,7 @@ def markdown(result: dict) -> str:
                  " (different seeds: side means, network-to-network spread included)"),
              f"- Rule: {result['rule']}.",
              "- Tested against: " + ", ".join(
-                 f"{fam} {next(iter(t.values()))*100:g}%" if "relative" in t else
-                 f"{fam} ±{t['absolute']:g}" for fam, t in result["tolerances"].items())
+                 f"{fam} {describe(t, UNITS[fam])}" for fam, t in result["tolerances"].items())
              + " (`validation.tolerances`; reasons in config/default.yaml).", ""]
     if result["config_differences"]:
         lines += ["Config keys that differ: " + ", ".join(
