@@ -20,8 +20,9 @@ from pipeline.protocol import HARDWARE_PROTOCOL, NEST_PROTOCOL, protocol_deviati
 from .nest import NestBackend
 from .nest_bulk import bulk_from_list_connector
 from .nest_sources import one_target_poisson_source
-from .spinnaker import (a_plus_substitute, quantise, spinnaker_translation, translation_report,
-                        w_max_substitute, weight_quantum)
+from . import board_numerics
+from .spinnaker import quantise, spinnaker_translation, translation_report, weight_quantum
+from .spinnaker import w_max_substitute
 
 
 def emulation_translation(cfg: dict) -> Translation:
@@ -33,6 +34,9 @@ def emulation_translation(cfg: dict) -> Translation:
     params["w_max"] = lambda p: w_max(p) / 1000.0
     params["mu_plus"] = lambda p: 1.0      # Gutig with mu = 1: multiplicative both ways
     params["mu_minus"] = lambda p: 1.0
+    # the amplitudes the board holds (S16.15 with spinnaker.fixed_point_weights)
+    params["A_plus"] = lambda p: board_numerics.stdp_amplitudes(p, cfg)["A_plus"]
+    params["A_minus"] = lambda p: board_numerics.stdp_amplitudes(p, cfg)["A_minus"]
     return Translation(weight_dependence="GutigWeightDependence", parameters=params,
                        inhibitory_sign=-1.0, list_connector=bulk_from_list_connector,
                        poisson_source=one_target_poisson_source,
@@ -51,11 +55,21 @@ class NestSpinnakerBackend(NestBackend):
 
     def __init__(self, cfg: dict, seed: int, run_dir) -> None:
         super().__init__(cfg, seed, run_dir)
+        if self.protocol.switch_plasticity and \
+                cfg["spinnaker"].get("stdp_depression", "exact") != "exact":
+            from pipeline.config import ConfigError
+            # the host's phase-boundary correction (pipeline/stdp_bookkeeping.py) assumes
+            # the model's depression r_ac
+            raise ConfigError(f"config key 'spinnaker.stdp_depression' = "
+                              f"{cfg['spinnaker']['stdp_depression']!r} runs only with the "
+                              f"hardware protocol: use backend nest-spinnaker-hw, or set it "
+                              f"to 'exact' for {self.name}")
         self.translation = emulation_translation(cfg)
         self.expected_native = {
             "Wmax": lambda p: w_max_substitute(p, cfg),
-            "lambda": lambda p: a_plus_substitute(p, cfg),
-            "alpha": lambda p: -p.r_ac / a_plus_substitute(p, cfg),
+            "lambda": lambda p: board_numerics.stdp_amplitudes(p, cfg)["A_plus"],
+            "alpha": lambda p: board_numerics.stdp_amplitudes(p, cfg)["A_minus"]
+            / board_numerics.stdp_amplitudes(p, cfg)["A_plus"],
             "mu_plus": lambda p: 1.0,
             "mu_minus": lambda p: 1.0,
             "tau_plus": lambda p: p.tau_c,
@@ -82,14 +96,23 @@ class NestSpinnakerBackend(NestBackend):
         """Write weights as the host would load them onto the board: quantised."""
         super().write_weights(rows, quantise(values, self.q))
 
+    def read_weights(self, rows: np.ndarray) -> np.ndarray:
+        """Return the plastic weights [mV] of ``rows`` as a board would read them back:
+        on its 16-bit grid with ``spinnaker.fixed_point_weights`` (an approximation: NEST
+        computed them in floating point; backends/board_numerics.py)."""
+        w = super().read_weights(rows)
+        return quantise(w, self.q) if board_numerics.fixed_point_on(self.cfg) else w
+
     def potentiation_step(self, w: np.ndarray) -> np.ndarray:
         """A_plus (w_max' - w) [mV]: the substituted multiplicative potentiation."""
-        return a_plus_substitute(self.p, self.cfg) * (w_max_substitute(self.p, self.cfg) - w)
+        a_plus = board_numerics.stdp_amplitudes(self.p, self.cfg)["A_plus"]
+        return a_plus * (w_max_substitute(self.p, self.cfg) - w)
 
     def translation_report(self) -> dict:
         rep = translation_report(self.p, self.cfg, float(self.cfg["simulation"]["dt_ms"]),
                                  self.dt, emulation=True, backend=self.name)
         rep["nest_native"] = getattr(self, "native", {})
+        rep["board_numerics"] = board_numerics.report(self.p, self.cfg, self.q)
         rep["protocol"] = {"name": self.protocol.name, "description": self.protocol.description,
                            "rebuild_every": int(self.cfg["spinnaker"].get("rebuild_every", 0))
                            if self.protocol.homeostasis_at == "rebuild" else None,

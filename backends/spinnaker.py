@@ -28,19 +28,23 @@ import numpy as np
 
 from pipeline.model import Network, Params, Translation, build
 
+from .board_numerics import A_MINUS_RULES
+from .board_numerics import a_plus_model as a_plus_substitute
+from .board_numerics import w_max_substitute
+
 
 class SpinnakerError(RuntimeError):
     """A SpiNNaker problem with a message that says what to change."""
 
 
-def w_max_substitute(p: Params, cfg: dict) -> float:
-    """Return the substituted rule's upper weight bound w_max' [mV]."""
-    return cfg["spinnaker"]["w_max_factor"] * p.theta
 
 
-def a_plus_substitute(p: Params, cfg: dict) -> float:
-    """Return A_plus of the multiplicative rule that is exact at w = m0."""
-    return p.delta_c / (w_max_substitute(p, cfg) - p.m0)
+def a_minus_substitute(p: Params, cfg: dict) -> float:
+    """Return A_minus of the substituted rule (``spinnaker.stdp_depression``: 'exact' is
+    the model's -r_ac, 'holds_m0' the derived depression of backends/board_numerics.py).
+    sPyNNaker itself writes it in S16.15."""
+    rule = cfg["spinnaker"].get("stdp_depression", "exact")
+    return A_MINUS_RULES[rule](p, cfg, a_plus_substitute(p, cfg))
 
 
 def ring_buffer_range(p: Params, cfg: dict) -> float:
@@ -78,7 +82,7 @@ def spinnaker_translation(cfg: dict) -> Translation:
             "tau_plus": lambda p: p.tau_c,
             "tau_minus": lambda p: p.tau_ac,
             "A_plus": lambda p: a_plus_substitute(p, cfg),
-            "A_minus": lambda p: -p.r_ac,
+            "A_minus": lambda p: a_minus_substitute(p, cfg),
             "w_max": lambda p: w_max_substitute(p, cfg),
             "w_min": lambda p: 0.0,
         },
@@ -153,7 +157,7 @@ def translation_report(p: Params, cfg: dict, reference_dt: float, dt: float,
         "stdp_rule": {"substitution": "MultiplicativeWeightDependence for "
                                       "AdditivePotentiationMultiplicativeDepression",
                       **rule_error(p, cfg),
-                      "a_plus": a_plus_substitute(p, cfg), "a_minus": -p.r_ac,
+                      "a_plus": a_plus_substitute(p, cfg), "a_minus": a_minus_substitute(p, cfg),
                       "stdp_exponentials": "lookup tables on the board (not emulated)",
                       "post_spike_history": "16 events per neuron on the board (not emulated)"},
         "weights": {"quantum_mv": q, "ring_buffer_shift": ring_buffer_shift(ring_buffer_range(p, cfg)),

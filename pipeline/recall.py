@@ -14,7 +14,9 @@ age a (a multiple of s) gets one sample per session held after an episode >= a
 
 Recall never touches training: the host keeps a copy of the weights at every recall point;
 at the end of each training segment (after the training simulator is released) the
-sessions of that segment run on a simulator of their own, built from those copies, with
+sessions of that segment run on a simulator of their own, built from those copies (under
+the hardware protocol, which cannot write weights, one build per session: a load of its
+own with the read-back weights, as a board would need), with
 NEST seeds and input trains drawn from their own stream (model.STREAM_RECALL). Nothing is
 written back, so a run with recall trains exactly as one without.
 """
@@ -154,10 +156,21 @@ def run_sessions(backend, p: model.Params, conn: model.Connectivity, pat: model.
     counts, after, memory, epochs = [], [], [], []
     spikes: dict[str, list] = {"inputs": [], "exc": [], "inh": []}
     max_dw = 0.0
+    # A backend whose protocol cannot write weights (the hardware protocol: sPyNNaker has no
+    # Projection.set) gets a load of its own per session, built from that session's weights.
+    loads = not getattr(getattr(backend, "protocol", None), "host_writes", True)
+    base = t_offset
     try:
         backend.set_plasticity(rows, False)
         for j in sorted(snapshots):
-            if j != first:
+            if j != first and loads:
+                base += backend.now()        # the recall clock runs on across loads
+                backend.end()
+                backend.setup(rng_seed=recall_simulator_seed(seed, j, replicate))
+                backend.build(p, model.Connectivity(lists=conn.lists, w0=snapshots[j],
+                                                    v_init=_initial_state(p, seed, j)))
+                backend.set_plasticity(rows, False)
+            elif j != first:
                 backend.write_weights(rows, snapshots[j])
             w_before = backend.plastic_weights_flat()
             t0 = backend.now()
@@ -181,14 +194,14 @@ def run_sessions(backend, p: model.Params, conn: model.Connectivity, pat: model.
                 sel = counting & (slot_of == i)
                 counts.append(np.bincount(idx[sel], minlength=p.n_exc).astype(np.int32))
                 epochs.append((f"recall after episode {j}: memory {k} (age {j - k})",
-                               t_offset + starts[i], settings.t_recall))
+                               base + starts[i], settings.t_recall))
             after += [j] * len(ks)
             memory += [int(k) for k in ks]
             for pop, (i_, t_) in got.items():
                 keep = np.isin(i_, sample[pop]) if pop in sample else np.ones(len(i_), bool)
-                spikes[pop].append((i_[keep], t_[keep] + t_offset))
+                spikes[pop].append((i_[keep], t_[keep] + base))
             max_dw = max(max_dw, float(np.max(np.abs(backend.plastic_weights_flat() - w_before))))
-        t_end = t_offset + backend.now()
+        t_end = base + backend.now()
     finally:
         backend.end()
     return RecallBatch(counts=np.array(counts), after=np.array(after), memory=np.array(memory),
