@@ -32,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -104,8 +106,198 @@ def main() -> None:
         collect(names, args.seeds)
 
 
+def board_hours(every: int, scale: str, parts: dict) -> dict:
+    """Return the board-time model's hours per seed [h] of a protocol rebuilding every
+    ``every`` episodes (0: one load) at ``scale`` ('default', 'paper'), from the measured
+    parts in bench/results/board_time.json: loads x (mapping + data generation + load) +
+    episodes x (2 run restarts + drive reload + read-back + real time), and the spiking
+    recall's own load with static synapses plus its real time (the default's recall
+    settings: one session after the last episode, every recall_age_step-th age)."""
+    from pipeline.config_sources import load_config
+    from pipeline.recall import tested_memories
+
+    c = parts["configs"][scale]
+    cfg = load_config(ROOT / "config" / f"{scale}.yaml")
+    dflt = load_config(CONFIG)["readout"]
+    P = int(cfg["protocol"]["episodes"])
+    loads = math.ceil(P / every) if every else 1
+    train = loads * c["per_build_s"] + P * c["per_episode_s"]
+    n_cues = len(tested_memories(P - 1, int(dflt["recall_age_step"])))
+    recall = c["per_build_s"] + n_cues * (dflt["t_recall_gap_ms"] + dflt["t_recall_ms"]) / 1e3
+    return {"episodes": P, "loads": loads, "training_h": train / 3600,
+            "spiking_recall_h": recall / 3600, "recall_cues": n_cues,
+            "total_h": (train + recall) / 3600}
+
+
+def capacity_entry(res: dict, spiking: bool = False) -> dict:
+    cs = (res["spiking"] if spiking else res)["capacity_simulation"]
+    return {"mean": cs["mean"], "ci95": cs["ci95"], "per_seed": cs["per_seed"],
+            "lower_bound": cs["lower_bound"]}
+
+
 def collect(names: list[str], seeds: list[int]) -> dict:
-    raise NotImplementedError
+    """Capacity, paired verdicts against NEST, board hours and the recall explanation of
+    every protocol with all ``seeds`` finished; write the results file and the figure."""
+    from pipeline.capacity import capacity_step
+    from pipeline.io import read_json, write_json
+    from pipeline.protocol_recall import explain_run
+    from pipeline.validation import validate
+
+    parts = read_json(ROOT / "bench" / "results" / "board_time.json", "board-time results")
+    ref = [run_dir("nest", s) for s in seeds]
+    out: dict = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                 "command": "python bench/spinnaker_protocols.py run && python "
+                            "bench/spinnaker_protocols.py collect --seeds "
+                            + " ".join(map(str, seeds)),
+                 "seeds": seeds, "config": "config/default.yaml (simulation.threads = 1)",
+                 "approximation": "every protocol but 'nest' runs on nest-spinnaker-hw: NEST "
+                                  "under SpiNNaker's constraints (AN APPROXIMATION of a board)",
+                 "board_time_source": "bench/results/board_time.json (virtual board, host-side "
+                                      "parts; transfers to a real board not measured)",
+                 "not_run": "no protocol was simulated at the paper scale (capacity there not "
+                            "measured); no SpiNNaker hardware was used",
+                 "protocols": {}}
+    for name in names:
+        dirs = [run_dir(name, s) for s in seeds]
+        missing = [str(d) for d in dirs if not (d / "provenance.json").exists()]
+        if missing:
+            print(f"{name}: skipped, unfinished runs {missing}")
+            continue
+        backend, overrides, label = PROTOCOLS[name]
+        cap = capacity_step(dirs, RUNS / name / "capacity")
+        entry = {"backend": backend, "overrides": overrides, "label": label,
+                 "capacity_weight": capacity_entry(cap),
+                 "capacity_spiking": capacity_entry(cap, spiking=True)
+                 if "spiking" in cap else None,
+                 "wall_s_per_seed": [read_json(d / "provenance.json", "provenance")
+                                     ["wall_time_s"] for d in dirs]}
+        if name != "nest":
+            every = int(overrides.get("spinnaker.rebuild_every", 0))
+            entry["board_hours"] = {sc: board_hours(every, sc, parts)
+                                    for sc in ("default", "paper")}
+            v = validate(ref, dirs, RUNS / name / "validation", name=f"nest-vs-{name}",
+                         quiet=True, networkunit=False, allowed=ALLOWED)
+            entry["validation"] = {
+                "verdict": v["verdict"], "memory_verdict": v["memory_verdict"],
+                "design": v["design"], "counts": v["counts"],
+                "capacity": [{k: e.get(k) for k in ("name", "difference", "interval",
+                                                    "tolerance", "verdict")}
+                             for e in v["statistics"] if e["family"] == "capacity"]}
+        if name in ("nest", "hw-never", "hw-never-holds-m0", "hw-every-10"):
+            entry["recall_explanation"] = summarise_explanations(
+                [explain_run(d) for d in dirs])
+        out["protocols"][name] = entry
+        print(f"{name}: capacity {entry['capacity_weight']['mean']:.1f} (weights), "
+              + (f"{entry['capacity_spiking']['mean']:.1f} (spikes)"
+                 if entry["capacity_spiking"] else "")
+              + (f"; {entry['validation']['memory_verdict']} memory vs NEST; "
+                 f"{entry['board_hours']['default']['total_h']:.3f} board-h per seed"
+                 if name != "nest" else ""), flush=True)
+    out["recommended"] = recommend(out["protocols"])
+    write_json(OUT, out)
+    plot(out)
+    return out
+
+
+def summarise_explanations(ex: list[dict]) -> dict:
+    """Return the recall explanation's key numbers, mean over seeds and per seed."""
+    def mean(f):
+        return float(np.mean([f(e) for e in ex]))
+    return {
+        "age0_spiking_accuracy": [e["age0_spiking_accuracy"] for e in ex],
+        "age0_weight_accuracy_same_memory": [e["age0_weight_accuracy_same_memory"] for e in ex],
+        "reference_age0_weight_accuracy": [e["reference_age0"] for e in ex],
+        "mean_weight_theta_after_last": [e["mean_weight_theta_last"] for e in ex],
+        "late": {k: mean(lambda e, k=k: e["storage"][k]) for k in ex[0]["storage"]
+                 if k != "episodes"},
+        "late_episodes": ex[0]["storage"]["episodes"],
+        "early": {k: mean(lambda e, k=k: e["early"][k]) for k in ex[0]["early"]
+                  if k != "episodes"},
+        "early_episodes": ex[0]["early"]["episodes"],
+        "tested_by_age": {
+            str(t["age"]): {
+                "spiking_accuracy": float(np.mean([e["tested"][i]["spiking_accuracy"]
+                                                   for e in ex])),
+                "weight_accuracy": float(np.mean([e["tested"][i]["weight_accuracy"]
+                                                  for e in ex])),
+                "signal_theta": float(np.mean([e["tested"][i]["signal_theta"] for e in ex]))}
+            for i, t in enumerate(ex[0]["tested"])},
+    }
+
+
+def recommend(protocols: dict) -> dict:
+    """Return the recommended hardware protocol by the rule stated in its 'rule' field."""
+    hw = {k: v for k, v in protocols.items() if k != "nest" and "validation" in v
+          and v["overrides"].get("spinnaker.fixed_point_weights", True)}
+    if not hw:
+        return {}
+    nest = protocols.get("nest", {}).get("capacity_weight", {}).get("mean")
+    cost = {k: v["board_hours"]["default"]["total_h"] for k, v in hw.items()}
+    eq = [k for k, v in hw.items() if v["validation"]["memory_verdict"] == "equivalent"]
+    close = [k for k, v in hw.items() if nest and
+             v["capacity_weight"]["mean"] >= 0.9 * nest
+             and v["validation"]["memory_verdict"] != "different"]
+    if eq:
+        pick, why = min(eq, key=cost.get), "the cheapest whose memory is equivalent to NEST's"
+    elif close:
+        pick, why = min(close, key=cost.get), ("none is equivalent: the cheapest whose "
+                                               "memory is not 'different' and whose mean "
+                                               "capacity is within 10% of NEST's")
+    else:
+        pick = max(hw, key=lambda k: hw[k]["capacity_weight"]["mean"])
+        why = "none is close to NEST: the one with the largest capacity"
+    return {"protocol": pick, "overrides": hw[pick]["overrides"],
+            "rule": "among the hardware protocols (fixed-point numerics): the cheapest in "
+                    "board hours per seed whose memory verdict against NEST is "
+                    "'equivalent'; else the cheapest that is not 'different' with a mean "
+                    "capacity within 10% of NEST's; else the largest capacity",
+            "why": why}
+
+
+def plot(res: dict) -> None:
+    """Capacity (weight readout and spiking recall, 95% intervals) against board hours
+    per seed at the default scale; board hours at the paper scale beside it."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from pipeline.io import save_figure
+
+    pr = {k: v for k, v in res["protocols"].items() if "board_hours" in v}
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2),
+                                 gridspec_kw={"width_ratios": [1.6, 1]})
+    nest = res["protocols"].get("nest")
+    rec = res.get("recommended", {}).get("protocol")
+    for key, marker, lab in (("capacity_weight", "o", "weight readout"),
+                             ("capacity_spiking", "s", "spiking recall")):
+        if nest and nest.get(key):
+            ax.axhline(nest[key]["mean"], ls="--" if key == "capacity_weight" else ":",
+                       color="k", lw=1, label=f"NEST, {lab}")
+        for i, (k, v) in enumerate(pr.items()):
+            c = v.get(key)
+            if not c:
+                continue
+            x = v["board_hours"]["default"]["total_h"]
+            lo, hi = c["ci95"] or (c["mean"], c["mean"])
+            ax.errorbar(x, c["mean"], yerr=[[c["mean"] - lo], [hi - c["mean"]]],
+                        fmt=marker, color=f"C{i}", mfc="none" if key == "capacity_spiking"
+                        else f"C{i}", capsize=3,
+                        label=k + (" (recommended)" if k == rec else "")
+                        if key == "capacity_weight" else None)
+    ax.set_xlabel("board hours per seed, default scale (board-time model)")
+    ax.set_ylabel("capacity [episodes]")
+    ax.set_title("filled: weight readout, open: spiking recall (95% t-intervals)",
+                 fontsize=9)
+    ax.legend(fontsize=7, loc="best")
+    names = list(pr)
+    bx.barh(names, [pr[k]["board_hours"]["paper"]["total_h"] for k in names],
+            color=[f"C{i}" for i in range(len(names))])
+    bx.set_xlabel("board hours per seed, paper scale (model; capacity not simulated)")
+    bx.tick_params(axis="y", labelsize=7)
+    fig.suptitle("SpiNNaker protocols on nest-spinnaker-hw (an approximation of a board), "
+                 f"seeds {res['seeds']}", fontsize=10)
+    save_figure(fig, OUT.with_suffix(""))
+    plt.close(fig)
 
 
 if __name__ == "__main__":

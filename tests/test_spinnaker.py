@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from backends import board_numerics
 from backends.spinnaker import (a_plus_substitute, quantise, ring_buffer_shift, rule_error,
                                 w_max_substitute, weight_quantum)
 from pipeline import model
@@ -115,9 +116,12 @@ def test_emulation_synapse_is_spynnakers_multiplicative_rule():
     t_post = float(post.get_data().segments[0].spiketrains[0].magnitude[0])
     sim.end()
     lag = t_post + d - 10.0
-    dw_plus = a_plus_substitute(p, cfg) * (w_max_substitute(p, cfg) - p.m0) * math.exp(-lag / p.tau_c)
+    # the amplitudes the board holds: S16.15 (spinnaker.fixed_point_weights, the default)
+    amp = board_numerics.stdp_amplitudes(p, cfg)
+    assert amp["A_plus"] == 17 / 32768 and amp["A_minus"] == 262 / 32768
+    dw_plus = amp["A_plus"] * (w_max_substitute(p, cfg) - p.m0) * math.exp(-lag / p.tau_c)
     w_fac = p.m0 + dw_plus
-    expected = w_fac * (1 + p.r_ac * math.exp(-(1010.0 - d - t_post) / p.tau_ac))
+    expected = w_fac * (1 - amp["A_minus"] * math.exp(-(1010.0 - d - t_post) / p.tau_ac))
     assert w - p.m0 == pytest.approx(expected - p.m0, rel=1e-6)     # double precision
 
 
