@@ -80,6 +80,8 @@ def simulate(names: list[str], seeds: list[int]) -> None:
             out = run_dir(name, s)
             if (out / "provenance.json").exists():
                 continue
+            while (RUNS / "PAUSE").exists():    # lets other work use the core between runs
+                time.sleep(5)
             cmd = [sys.executable, "-m", "pipeline", "simulate", "--backend", backend,
                    "--config", str(CONFIG), "--seed", str(s), "--out", str(out),
                    "--set", "simulation.threads=1"]

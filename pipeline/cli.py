@@ -76,6 +76,22 @@ def _validate(args) -> int:
     return 1 if args.fail_on_different and result["verdict"] == "different" else 0
 
 
+def _board_job(args) -> int:
+    from .board_job import build_job
+    from .config_sources import load_config
+
+    cfg = load_config(args.config, overrides=args.set or ())
+    meta = build_job(cfg, args.seed, Path(args.out), args.platform,
+                     {"machine": args.machine, "spalloc_server": args.spalloc_server,
+                      "spalloc_user": args.spalloc_user, "collab": args.collab},
+                     timeout_s=args.timeout, submit=args.submit)
+    print(f"[board-job] wrote {args.out}: {meta['hardware_protocol']}; run it with "
+          f"`python {args.out}/run_job.py` on a host with access to the machine. "
+          f"{meta['not_executed'].upper() if 'submitted_job' not in meta else ''}",
+          file=sys.stderr)
+    return 0
+
+
 def _positive_ms(text: str) -> float:
     """argparse type: a finite number > 0 (a duration in ms)."""
     try:
@@ -201,6 +217,25 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--validation", action="append", help="validation JSON (repeat)")
     r.add_argument("--out", required=True, help="report .md (an .html is written beside it)")
     r.set_defaults(func=_report)
+
+    j = sub.add_parser("board-job", help="a self-contained job for a real SpiNNaker machine "
+                                          "(hardware protocol; docs/backends.md)")
+    j.add_argument("--config", required=True)
+    j.add_argument("--seed", required=True, type=_seed)
+    j.add_argument("--out", required=True, help="job directory to write (must be new)")
+    j.add_argument("--platform", required=True,
+                   help="local (a board by --machine), spalloc (--spalloc-server, "
+                        "--spalloc-user), ebrains (--collab), virtual (a test)")
+    j.add_argument("--machine", help="a board's IP or host name (local)")
+    j.add_argument("--spalloc-server")
+    j.add_argument("--spalloc-user")
+    j.add_argument("--collab", help="EBRAINS collab id (ebrains)")
+    j.add_argument("--timeout", type=float, default=3.0,
+                   help="seconds a local board has to answer (default 3)")
+    j.add_argument("--submit", action="store_true",
+                   help="send submission.json with the EBRAINS client (optional extra)")
+    j.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE", help=SET_HELP)
+    j.set_defaults(func=_board_job)
 
     try:
         from .theory import cli as theory_cli
