@@ -9,6 +9,7 @@ import numpy as np
 
 from .html_page import markdown_page
 from .io import ResultFileError, atomic_path, read_csv, read_json
+from .report_spinnaker import spinnaker_protocol_section
 
 
 def _rel(path: Path, base: Path) -> str:
@@ -161,6 +162,7 @@ def build_report(experiment: str, theory: Path, capacities: list[Path], analyses
         break           # one seed's analysis is enough for the page; all are in results/
     for m in mappings:
         lines += _mapping_section(Path(m))
+    lines += spinnaker_protocol_section(base)
     lines += ["## What was not executed", "",
               "No SpiNNaker hardware was used: SpiNNaker runs, where present, are mappings on "
               "sPyNNaker's virtual board, which produce no spikes.", ""]
