@@ -216,6 +216,8 @@ def summarise_explanations(ex: list[dict]) -> dict:
         "early": {k: mean(lambda e, k=k: e["early"][k]) for k in ex[0]["early"]
                   if k != "episodes"},
         "early_episodes": ex[0]["early"]["episodes"],
+        "series_mean_over_seeds": {k: np.mean([e["series"][k] for e in ex], axis=0).tolist()
+                                   for k in ex[0]["series"]},
         "tested_by_age": {
             str(t["age"]): {
                 "spiking_accuracy": float(np.mean([e["tested"][i]["spiking_accuracy"]
@@ -299,6 +301,43 @@ def plot(res: dict) -> None:
     fig.suptitle("SpiNNaker protocols on nest-spinnaker-hw (an approximation of a board), "
                  f"seeds {res['seeds']}", fontsize=10)
     save_figure(fig, OUT.with_suffix(""))
+    plt.close(fig)
+    storage_figure(res)
+
+
+def storage_figure(res: dict) -> None:
+    """What each episode stores (cue->target minus cue->non-target weight change) and the
+    cue rows' mean weight at the episode's start, by episode, mean over seeds: the evidence
+    of the recall explanation (docs/recall.md)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from pipeline.io import save_figure
+
+    ex = {k: v["recall_explanation"]["series_mean_over_seeds"]
+          for k, v in res["protocols"].items() if "recall_explanation" in v}
+    if not ex:
+        return
+    fig, (ax, bx, cx) = plt.subplots(1, 3, figsize=(13, 3.6))
+    for i, (k, s) in enumerate(ex.items()):
+        ax.plot(s["stored_per_synapse_theta"], color=f"C{i}", lw=1, label=k)
+        bx.plot(s["cue_weight_at_start_theta"], color=f"C{i}", lw=1, label=k)
+        cx.plot(s["rate_target_hz"], color=f"C{i}", lw=1, label=f"{k}, targets")
+        cx.plot(s["rate_non_target_hz"], color=f"C{i}", lw=1, ls="--")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_title("stored per synapse: dw(cue->target) - dw(cue->non-target)", fontsize=9)
+    ax.set_ylabel("theta")
+    bx.axhline(0.05, color="k", lw=0.5, ls=":")
+    bx.set_title("mean cue->non-target weight at the episode's start (m0 dotted)", fontsize=9)
+    cx.set_title("training rates: targets (solid), non-targets (dashed)", fontsize=9)
+    cx.set_ylabel("Hz")
+    for x in (ax, bx, cx):
+        x.set_xlabel("episode")
+    ax.legend(fontsize=7)
+    fig.suptitle(f"What each episode stores, mean over seeds {res['seeds']} "
+                 "(nest-spinnaker-hw: an approximation of a board)", fontsize=10)
+    save_figure(fig, OUT.with_name(OUT.stem + "_storage"))
     plt.close(fig)
 
 

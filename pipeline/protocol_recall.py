@@ -45,7 +45,9 @@ def explain_run(run: Path, last: int = 20) -> dict:
     of the episode [theta], and the rates [Hz] of targets and non-targets in training;
     ``early`` -- the same over the first ``last`` episodes;
     ``reference_age0`` -- the capacity step's age-0 weight-readout accuracy (mean over
-    the reference memories, each at its own storage time)."""
+    the reference memories, each at its own storage time);
+    ``series`` -- per episode: the stored signal per synapse and the mean cue->non-target
+    weight at the episode's start [theta], the training rates [Hz]."""
     run = Path(run)
     prov = read_json(run / "provenance.json", "provenance file")
     w = read_npz(run / "weights.npz", required=("cues", "targets", "cue_sums", "reference"))
@@ -86,6 +88,12 @@ def explain_run(run: Path, last: int = 20) -> dict:
                 "rate_target_hz": float(col["rate_target_hz"].mean()),
                 "rate_non_target_hz": float(col["rate_non_target_hz"].mean())}
 
+    dt = np.array([float(r["dw_cue_to_target"]) for r in rows])
+    dn = np.array([float(r["dw_cue_to_non_target"]) for r in rows])
+    series = {"stored_per_synapse_theta": (dt - dn).tolist(),
+              "cue_weight_at_start_theta": np.asarray(w["class_mean_start"])[:, 1].tolist(),
+              "rate_target_hz": [float(r["rate_target_hz"]) for r in rows],
+              "rate_non_target_hz": [float(r["rate_non_target_hz"]) for r in rows]}
     from .readout import forgetting_curves
     curves = forgetting_curves(w["cue_sums"], targets, w["reference"])
     age0 = [t for t in tested if t["age"] == 0]
@@ -97,4 +105,5 @@ def explain_run(run: Path, last: int = 20) -> dict:
             "age0_weight_accuracy_same_memory": age0[0]["weight_accuracy"] if age0 else None,
             "reference_age0": float(np.nanmean(curves[:, 0])),
             "mean_weight_theta_last": float(w_last.mean()),
-            "storage": storage(range(P - last, P)), "early": storage(range(0, last))}
+            "storage": storage(range(P - last, P)), "early": storage(range(0, last)),
+            "series": series}

@@ -102,3 +102,40 @@ def test_report_splits_capacity_into_numerics_and_protocol():
     assert "numerics" in text and "+4.5 episodes" in text and "+15.5 episodes" in text
     assert "total +20.0" in text and "lower bound" not in text
     assert spinnaker_split([cap("nest", 40.0), cap("nest-spinnaker", 35.5)]) == []
+
+
+def test_recall_sessions_are_loads_of_their_own(tmp_path, monkeypatch):
+    """Under the hardware protocol no weight is ever written: each spiking-recall session
+    is a build of its own from that session's weights (a board needs a load with static
+    synapses), and the recall clock runs on across those builds."""
+    from backends.nest_spinnaker import NestSpinnakerHwBackend
+
+    builds = []
+    real_build = NestSpinnakerHwBackend.build
+
+    def build(self, p, conn):
+        builds.append(conn.w0.copy())
+        return real_build(self, p, conn)
+
+    def no_write(self, rows, values):
+        raise AssertionError("the hardware protocol wrote weights")
+
+    monkeypatch.setattr(NestSpinnakerHwBackend, "build", build)
+    monkeypatch.setattr(NestSpinnakerHwBackend, "write_weights", no_write)
+    cfg = tiny_config_dict()
+    cfg["readout"].update(spiking=True, recall_every=2, recall_age_step=1, t_recall_ms=200.0,
+                          t_recall_gap_ms=20.0)
+    simulate(validate_config(cfg), "nest-spinnaker-hw", 1, tmp_path / "hw")
+    w = np.load(tmp_path / "hw" / "weights.npz")
+    # one training build, then one recall build per session (after episodes 1 and 3)
+    assert len(builds) == 3
+    assert list(w["recall_after"]) == [1, 1, 3, 3, 3, 3]
+    # the last session's build holds the host weights after episode 3 (quantised on load)
+    assert np.allclose(builds[2] / 20.0, w["w_3"], atol=1e-6)
+    import neo
+    from neo.io import NixIO
+    with NixIO(str(tmp_path / "hw" / "spikes.nix"), mode="ro") as io:
+        seg = [s for s in io.read_block().segments if s.name == "recall"][0]
+    starts = np.asarray(seg.epochs[0].times)
+    assert np.all(np.diff(starts) > 0)       # one clock across the two recall builds
+    assert isinstance(seg, neo.Segment)
