@@ -166,7 +166,14 @@ def collect(names: list[str], seeds: list[int]) -> dict:
             print(f"{name}: skipped, unfinished runs {missing}")
             continue
         backend, overrides, label = PROTOCOLS[name]
-        cap = capacity_step(dirs, RUNS / name / "capacity")
+        # runs started before and after the board-numerics keys entered the schema differ
+        # only in them (unused by NEST): allowed, anything else is refused
+        from pipeline.validation.runs import config_differences
+        cfgs = [read_json(d / "provenance.json", "provenance")["config"] for d in dirs]
+        extra = {k for c in cfgs[1:] for k in config_differences(cfgs[0], c)} - set(ALLOWED)
+        if extra:
+            raise SystemExit(f"{name}: its runs differ in {sorted(extra)}")
+        cap = capacity_step(dirs, RUNS / name / "capacity", allow_mixed=True)
         entry = {"backend": backend, "overrides": overrides, "label": label,
                  "capacity_weight": capacity_entry(cap),
                  "capacity_spiking": capacity_entry(cap, spiking=True)
