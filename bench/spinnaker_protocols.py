@@ -204,8 +204,35 @@ def collect(names: list[str], seeds: list[int]) -> dict:
                  if name != "nest" else ""), flush=True)
     out["recommended"] = recommend(out["protocols"])
     write_json(OUT, out)
+    from pipeline.io import write_text
+    write_text(OUT.with_suffix(".md"), table_markdown(out))
     plot(out)
+    print(table_markdown(out))
     return out
+
+
+def table_markdown(res: dict) -> str:
+    """Return the study's table (Markdown): capacity by weight readout and by spiking
+    recall (mean [95% t-interval]), the paired verdicts against NEST, board hours per seed
+    at the default and the paper scale, the recommended protocol marked."""
+    from pipeline.report_spinnaker import _cap, _verdicts
+
+    rec = res.get("recommended", {}).get("protocol")
+    lines = [f"Seeds {res['seeds']}; {res['approximation']}; board hours: "
+             f"{res['board_time_source']}; {res['not_run']}. Produced by `{res['command']}` "
+             f"on {res['date']}.", "",
+             "| protocol | capacity, weight readout | capacity, spiking recall | verdict "
+             "against NEST (paired) | loads per seed | board h per seed, default | board h "
+             "per seed, paper |", "|---|---|---|---|---|---|---|"]
+    for name, e in res["protocols"].items():
+        bh = e.get("board_hours")
+        lines.append(
+            f"| {'**' + name + '** (recommended)' if name == rec else name} | "
+            f"{_cap(e['capacity_weight'])} | {_cap(e.get('capacity_spiking'))} | "
+            f"{_verdicts(e.get('validation'))} | "
+            + (f"{bh['default']['loads']} + 1 recall | {bh['default']['total_h']:.3f} | "
+               f"{bh['paper']['total_h']:.2f} |" if bh else "- | - | - |"))
+    return "\n".join(lines) + "\n"
 
 
 def summarise_explanations(ex: list[dict]) -> dict:
