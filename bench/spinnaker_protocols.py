@@ -202,6 +202,26 @@ def collect(names: list[str], seeds: list[int]) -> dict:
               + (f"; {entry['validation']['memory_verdict']} memory vs NEST; "
                  f"{entry['board_hours']['default']['total_h']:.3f} board-h per seed"
                  if name != "nest" else ""), flush=True)
+    if all(k in out["protocols"] for k in ("hw-every-10", "hw-every-10-float")):
+        # the fixed-point numbers' own effect: the same protocol with and without them
+        v = validate([run_dir("hw-every-10-float", s) for s in seeds],
+                     [run_dir("hw-every-10", s) for s in seeds],
+                     RUNS / "quantisation" / "validation", name="float-vs-fixed-point",
+                     quiet=True, networkunit=False, allowed=ALLOWED)
+        fx, fl = (out["protocols"][k] for k in ("hw-every-10", "hw-every-10-float"))
+        out["quantisation"] = {
+            "comparison": "hw-every-10 (fixed point: weights on the 2^-8 mV grid at loads and "
+                          "read-backs, A_plus/A_minus in S16.15) against hw-every-10-float "
+                          "(loads quantised only), paired; AN APPROXIMATION either way",
+            "capacity_weight": {"fixed": fx["capacity_weight"], "float": fl["capacity_weight"]},
+            "capacity_spiking": {"fixed": fx["capacity_spiking"], "float": fl["capacity_spiking"]},
+            "verdict": v["verdict"], "memory_verdict": v["memory_verdict"],
+            "counts": v["counts"],
+            "statistics": [{k: e.get(k) for k in ("name", "difference", "interval",
+                                                  "tolerance", "verdict")}
+                           for e in v["statistics"] if "interval" in e and
+                           e["family"] in ("capacity", "forgetting_curve", "weights",
+                                           "weight_change", "rates")]}
     out["recommended"] = recommend(out["protocols"])
     write_json(OUT, out)
     from pipeline.io import write_text
