@@ -283,32 +283,33 @@ def summarise_explanations(ex: list[dict]) -> dict:
     }
 
 
-def recommend(protocols: dict) -> dict:
-    """Return the recommended hardware protocol by the rule stated in its 'rule' field."""
+def recommend(protocols: dict, tolerance: float = 0.10) -> dict:
+    """Return the recommended hardware protocol by the rule stated in its 'rule' field
+    (``tolerance``: the capacity tolerance of config/default.yaml, a fraction of NEST's)."""
     hw = {k: v for k, v in protocols.items() if k != "nest" and "validation" in v
           and v["overrides"].get("spinnaker.fixed_point_weights", True)}
     if not hw:
         return {}
-    nest = protocols.get("nest", {}).get("capacity_weight", {}).get("mean")
+    nest = protocols["nest"]["capacity_weight"]["mean"]
     cost = {k: v["board_hours"]["default"]["total_h"] for k, v in hw.items()}
+    cap = {k: v["capacity_weight"]["mean"] for k, v in hw.items()}
     eq = [k for k, v in hw.items() if v["validation"]["memory_verdict"] == "equivalent"]
-    close = [k for k, v in hw.items() if nest and
-             v["capacity_weight"]["mean"] >= 0.9 * nest
-             and v["validation"]["memory_verdict"] != "different"]
+    best = max(cap.values())
+    near = [k for k in hw if cap[k] >= best - tolerance * nest]
     if eq:
         pick, why = min(eq, key=cost.get), "the cheapest whose memory is equivalent to NEST's"
-    elif close:
-        pick, why = min(close, key=cost.get), ("none is equivalent: the cheapest whose "
-                                               "memory is not 'different' and whose mean "
-                                               "capacity is within 10% of NEST's")
     else:
-        pick = max(hw, key=lambda k: hw[k]["capacity_weight"]["mean"])
-        why = "none is close to NEST: the one with the largest capacity"
+        pick = min(near, key=cost.get)
+        why = (f"no hardware protocol keeps a memory equivalent to NEST's; the cheapest whose "
+               f"capacity is within the capacity tolerance ({tolerance:.0%} of NEST's "
+               f"{nest:.1f} = {tolerance * nest:.1f} episodes) of the best hardware "
+               f"protocol's ({max(cap, key=cap.get)}, {best:.1f})")
     return {"protocol": pick, "overrides": hw[pick]["overrides"],
-            "rule": "among the hardware protocols (fixed-point numerics): the cheapest in "
-                    "board hours per seed whose memory verdict against NEST is "
-                    "'equivalent'; else the cheapest that is not 'different' with a mean "
-                    "capacity within 10% of NEST's; else the largest capacity",
+            "rule": "among the hardware protocols with the board's fixed-point numbers: the "
+                    "cheapest in board hours per seed (default scale) whose memory verdict "
+                    "against NEST is 'equivalent'; if none is, the cheapest whose mean "
+                    "capacity (weight readout) is within the capacity tolerance (10% of "
+                    "NEST's) of the best hardware protocol's",
             "why": why}
 
 
