@@ -68,7 +68,8 @@ def test_job_entry_point_runs_on_the_virtual_board(tmp_path, write_config):
     """The job's own entry point, from its own code copy, writes a run directory that the
     pipeline reads as a spinnaker-hw run (virtual: no dynamics); run again, it refuses."""
     assert _job(tmp_path, write_config, "--platform", "virtual",
-                **{"protocol.episodes": 2, "readout.spiking": False}) == 0
+                **{"protocol.episodes": 2, "readout.spiking": False,
+                   "recording.full_weights_at": [0, 1]}) == 0
     job = tmp_path / "job"
     home = tmp_path / "home"
     home.mkdir()

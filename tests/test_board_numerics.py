@@ -60,3 +60,19 @@ def test_derived_depression_is_refused_with_the_nest_protocol(tmp_path):
     with pytest.raises(ConfigError, match="spinnaker.stdp_depression.*nest-spinnaker-hw"):
         NestSpinnakerBackend(cfg, 1, tmp_path)
     NestSpinnakerHwBackend(cfg, 1, tmp_path)
+
+
+def test_report_section_reads_the_committed_protocol_study(tmp_path):
+    """The report's 'SpiNNaker protocol' section is made from the committed results of
+    bench/spinnaker_protocols.py: the table, the recommended protocol, the recall evidence."""
+    from pipeline.report_spinnaker import RESULTS, spinnaker_protocol_section
+
+    lines = spinnaker_protocol_section(tmp_path)
+    if not RESULTS.exists():
+        assert lines == []
+        return
+    text = "\n".join(lines)
+    assert text.startswith("## SpiNNaker protocol")
+    assert "**(recommended)**" in text and "AN APPROXIMATION" in text
+    assert "stored inverted" in text or "inverted in" in text
+    assert "spinnaker_protocols.png" in text
