@@ -97,13 +97,16 @@ def simulate(names: list[str], seeds: list[int]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["run", "collect"])
+    ap.add_argument("what", choices=["run", "collect", "plot"])
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4])
     ap.add_argument("--only", nargs="+", choices=sorted(PROTOCOLS), default=None)
     args = ap.parse_args()
     names = args.only or list(PROTOCOLS)
     if args.what == "run":
         simulate(names, args.seeds)
+    elif args.what == "plot":                    # the figures again, from the results file
+        from pipeline.io import read_json
+        plot(read_json(OUT, "protocol study"))
     else:
         collect(names, args.seeds)
 
@@ -387,18 +390,20 @@ def storage_figure(res: dict) -> None:
           for k, v in res["protocols"].items() if "recall_explanation" in v}
     if not ex:
         return
-    fig, (ax, bx, cx) = plt.subplots(1, 3, figsize=(13, 3.6))
+    fig, (ax, bx, cx) = plt.subplots(1, 3, figsize=(14, 3.8))
+    fig.subplots_adjust(wspace=0.3)
     for i, (k, s) in enumerate(ex.items()):
         ax.plot(s["stored_per_synapse_theta"], color=f"C{i}", lw=1, label=k)
         bx.plot(s["cue_weight_at_start_theta"], color=f"C{i}", lw=1, label=k)
         cx.plot(s["rate_target_hz"], color=f"C{i}", lw=1, label=f"{k}, targets")
         cx.plot(s["rate_non_target_hz"], color=f"C{i}", lw=1, ls="--")
     ax.axhline(0, color="k", lw=0.5)
-    ax.set_title("stored per synapse: dw(cue->target) - dw(cue->non-target)", fontsize=9)
+    ax.set_title("stored per synapse: dw(c->t) - dw(c->n)", fontsize=9)
     ax.set_ylabel("theta")
     bx.axhline(0.05, color="k", lw=0.5, ls=":")
-    bx.set_title("mean cue->non-target weight at the episode's start (m0 dotted)", fontsize=9)
-    cx.set_title("training rates: targets (solid), non-targets (dashed)", fontsize=9)
+    bx.set_title("cue->non-target weight at start (m0 dotted)", fontsize=9)
+    bx.set_ylabel("theta")
+    cx.set_title("rates: targets solid, non-targets dashed", fontsize=9)
     cx.set_ylabel("Hz")
     for x in (ax, bx, cx):
         x.set_xlabel("episode")
