@@ -541,8 +541,8 @@ class SpinnakerHwBackend(SpinnakerBackend):
         load as measured; per episode, the real-time run (t_warm + t_train), the drive's
         reload and the weight read-back as measured. On a virtual board the load and the
         read-back touch no board, so their board cost is not in these numbers."""
-        from pipeline.model import params_from_config
-        p = params_from_config(self.cfg)
+        from pipeline.parameters import derive
+        p = derive(self.cfg).simulator
         med = {k: float(np.median(v)) if v else None for k, v in self.timings.items()}
         every = int(self.scfg.get("rebuild_every", 0))
         builds = math.ceil(p.episodes / every) if every else 1

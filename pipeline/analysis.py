@@ -24,8 +24,10 @@ from scipy import signal
 
 from .io import ResultFileError, read_csv, read_json, read_npz, read_spikes_nix, save_figure
 from .io import write_csv, write_json
+from .parameters import stdp_from_config
 from .protocol import CLASSES, class_masks
 from .provenance import Provenance
+from .theory.drift import drift_given_response
 
 BIN_MS = 1.0
 MAX_LAG_MS = 250.0   # the depression kernel has decayed to exp(-250/33.7) = 6e-4 there
@@ -144,6 +146,7 @@ def analyze_run(run_dir: Path, out: Path, bin_ms: float = BIN_MS,
     trains = trains_by_population(block)
     windows = training_windows(block)
     st = cfg["stdp"]
+    window_ms = stdp_from_config(st, 1.0)      # time constants in ms (tau_m -> 1 ms)
     d = float(prov_in.get("translation", {}).get("delay_ms", {}).get("used", 0.0) or 0.0)
     max_lag = int(round(max_lag_ms / bin_ms))
     lags = np.arange(-max_lag, max_lag + 1) * bin_ms
@@ -181,8 +184,11 @@ def analyze_run(run_dir: Path, out: Path, bin_ms: float = BIN_MS,
             key = c.replace("->", "_to_")
             row[f"dw_ccg_{key}"] = t_s * stdp_drift_from_ccg(
                 dens, lags, w_mid, st["delta_c"], st["r_ac"], st["tau_c_ms"], st["tau_ac_ms"], d)
-            row[f"dw_rate_only_{key}"] = t_s * rate_pre * rate_post * 1e-3 * (
-                st["delta_c"] * st["tau_c_ms"] + st["r_ac"] * w_mid * st["tau_ac_ms"])
+            # the theory's rate-only drift nu r0 (Delta_c tau_c + r_ac w tau_ac), in ms:
+            # rates in 1/ms, the window's time constants in ms -> theta/ms
+            row[f"dw_rate_only_{key}"] = (b - a) * float(drift_given_response(
+                w_mid, rate_pre * 1e-3, rate_post * 1e-3, 0.0, 0.0, window_ms,
+                cross_correlations=False))
             row[f"dw_measured_{key}"] = float(rows[j][f"dw_{key}"])
         drift_rows.append(row)
 

@@ -64,7 +64,7 @@ def load_run(path: Path) -> Run:
                    "t_recall_ms": float(w["recall_t_ms"]), "points": pts,
                    "timings": prov.get("timings", {})}
     return Run(path=path, provenance=prov, curves=curves,
-               threshold=float(cfg.get("readout", {}).get("threshold", 0.5)),
+               threshold=float(cfg["readout"]["threshold"]),
                f_s=float(cfg.get("targets", {}).get("f_s", np.nan)), spiking=spiking)
 
 

@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 
 from . import model, protocol, recall
+from .parameters import derive
 from .io import (CHECKSUMS_KEY, DiskFullError, sha256_file, write_csv, write_json, write_npz,
                  write_spikes_nix)
 from .provenance import Provenance, granted_cores, slurm_job
@@ -275,7 +276,7 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
                                     "memory_parts_bytes": {k: round(v) for k, v in
                                                            est.memory.items()},
                                     "wall_s": est.wall_s}
-    p = model.params_from_config(cfg)
+    p = derive(cfg).simulator
     v0 = initial_variance(cfg)
     conn = model.draw_connectivity(p, seed, v0)
     pat = model.draw_patterns(p, seed)

@@ -40,8 +40,9 @@ def built_nest(cfg: dict, seed: int):
     """Return (Params, Connectivity, Patterns, NestBackend) of the model built on NEST."""
     from backends.nest import NestBackend
     from pipeline import model
+    from pipeline.parameters import derive
 
-    p = model.params_from_config(cfg)
+    p = derive(cfg).simulator
     conn = model.draw_connectivity(p, seed, 1e-4)
     pat = model.draw_patterns(p, seed)
     b = NestBackend(cfg, seed, None)
