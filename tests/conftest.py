@@ -32,7 +32,7 @@ def tiny_config_dict(**overrides) -> dict:
                   "simulation_values": [], "seeds": [1]}
     for dotted, value in overrides.items():
         section, key = dotted.split(".")
-        c[section][key] = value
+        c.setdefault(section, {})[key] = value
     return c
 
 

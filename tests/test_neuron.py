@@ -173,6 +173,9 @@ def test_no_weight_change_during_warm_up_and_reads_match_writes(tiny_cfg):
     assert len(b.spikes("inputs")[0]) == sum(int((t >= 300.0).sum()) for t in trains)
     b.write_weights(rows, before)
     np.testing.assert_allclose(b.read_weights(rows), before, rtol=1e-15, atol=0)
+    # the flat read of every weight, row by row (unclipped; none is out of range here)
+    np.testing.assert_array_equal(b.plastic_weights_flat(),
+                                  b.read_weights(np.arange(p.m)).ravel())
     b.end()
 
 

@@ -208,7 +208,7 @@ def invalid_configs(draw):
         allowed = set(SCHEMA["properties"][section].get("properties", {}))
         key = draw(st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1,
                            max_size=12).filter(lambda k: k not in allowed))
-        cfg[section][key] = draw(st.integers())
+        cfg.setdefault(section, {})[key] = draw(st.integers())
         return cfg, f"{section}.{key}"
     if kind == "missing":
         path, _ = draw(st.sampled_from([(p, s) for p, s in LEAVES
