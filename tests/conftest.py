@@ -13,6 +13,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 warnings.filterwarnings("ignore", message="Cannot find nest-config")
 
+# The simulator-free tier (config, theory, statistics, docs, the backend contract): no
+# simulation runs in these files; `make test` runs them first (marker `fast`, docs/tests.md)
+SIMULATOR_FREE = ("test_config.py", "test_theory.py", "test_equivalence.py", "test_docs.py",
+                  "test_backend_contract.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if Path(str(item.fspath)).name in SIMULATOR_FREE:
+            item.add_marker(pytest.mark.fast)
+
 
 def tiny_config_dict(**overrides) -> dict:
     """A config small enough for a test: 200 E, 50 I, 40 inputs, 4 episodes of 300 ms."""
