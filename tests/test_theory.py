@@ -279,7 +279,8 @@ def test_capacity_falls_with_coding_level_and_rate_only_is_larger():
     caps = []
     for f_c in (0.05, 0.1, 0.2):
         # enough episodes that both curves cross (the default's 60 do not for rate-only)
-        pred = predict(_config("default", **{"inputs.f_c": f_c, "protocol.episodes": 400}))
+        pred = predict(_config("default", **{"inputs.f_c": f_c, "protocol.episodes": 400,
+                                             "readout.spiking": False}))
         assert pred["crossed_full"] and pred["crossed_rate_only"]
         assert pred["capacity_rate_only"] >= pred["capacity_full"]
         caps.append((pred["capacity_full"], pred["capacity_rate_only"]))
