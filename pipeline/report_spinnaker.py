@@ -59,7 +59,7 @@ def spinnaker_protocol_section(base: Path, path: Path = RESULTS) -> list[str]:
     if rec:
         lines += ["", f"Recommended: **{rec}** ({r['recommended']['why']}; rule: "
                       f"{r['recommended']['rule']}). It is the hardware protocol's default "
-                      f"in config/default.yaml.", ""]
+                      f"(spinnaker.rebuild_every, config/schema.yaml).", ""]
     ex = pr.get("hw-never", {}).get("recall_explanation")
     if ex:
         late, early = ex["late"], ex["early"]

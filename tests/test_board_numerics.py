@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from backends import board_numerics as bn
-from pipeline import model
+from pipeline.parameters import derive
 from pipeline.config import ConfigError, validate_config
 from tests.conftest import tiny_config_dict
 
 
 def _p_cfg(**over):
     cfg = validate_config(tiny_config_dict(**over))
-    return model.params_from_config(cfg), cfg
+    return derive(cfg).simulator, cfg
 
 
 def test_amplitudes_are_s1615_as_spynnaker_writes_them():

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from pipeline import model
+from pipeline.parameters import derive
 from pipeline.config import validate_config
 from pipeline.theory.drift import single_synapse_drift
 from pipeline.theory.siegert import lif_rate
@@ -21,7 +22,7 @@ FINITE_STEP = 1.0326
 
 
 def _params():
-    return model.params_from_config(validate_config(tiny_config_dict()))
+    return derive(validate_config(tiny_config_dict().simulator))
 
 
 def _lif_population(sim, p, n, mu, d, dt):
