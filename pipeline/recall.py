@@ -158,7 +158,7 @@ def run_sessions(backend, p: model.Params, conn: model.Connectivity, pat: model.
     max_dw = 0.0
     # A backend whose protocol cannot write weights (the hardware protocol: sPyNNaker has no
     # Projection.set) gets a load of its own per session, built from that session's weights.
-    loads = not getattr(getattr(backend, "protocol", None), "host_writes", True)
+    loads = not backend.protocol.host_writes
     base = t_offset
     try:
         backend.set_plasticity(rows, False)
