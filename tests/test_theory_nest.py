@@ -22,7 +22,7 @@ FINITE_STEP = 1.0326
 
 
 def _params():
-    return derive(validate_config(tiny_config_dict().simulator))
+    return derive(validate_config(tiny_config_dict())).simulator
 
 
 def _lif_population(sim, p, n, mu, d, dt):
