@@ -120,4 +120,39 @@ def bench_point(cfg: Mapping[str, Any], th: Mapping[str, Any], runs: Sequence[Pa
     for name in ("full", "rate_only"):
         out[f"theory_moments_{name}"] = {k: _lst(v, 8) for k, v in
                                          theory_moments(th[f"trace_{name}"], n_cue).items()}
+    out["corrected"] = corrected_prediction(cfg)
+    return out
+
+
+#: Monte-Carlo seeds of the corrected theory (its mean capacity and its spread over seeds)
+CORRECTED_SEEDS = list(range(1, 9))
+
+
+def corrected_prediction(cfg: Mapping[str, Any], seeds: Sequence[int] = tuple(CORRECTED_SEEDS),
+                         shared_post: bool = True) -> dict:
+    """Return the corrected theory (pipeline/theory/matrix.py) of a config, both versions
+    X in {full, rate_only}: capacity_X (mean over the Monte-Carlo seeds [episodes]),
+    capacity_X_sd (standard deviation over seeds: the predicted seed spread),
+    capacity_X_per_seed, crossed_X, accuracy_X (mean forgetting curve by age), and the
+    linearised episode (slopes l_ab, added variances, Fano factors)."""
+    from .matrix import capacity_spread, episode_map_linear
+    from .params import TheoryParams
+    p = TheoryParams.from_config(cfg)
+    n_exc = int(cfg["network"]["n_exc"])
+    n_ref = int(cfg["readout"]["reference_memories"])
+    out: dict[str, Any] = {"seeds": list(seeds), "shared_post": shared_post,
+                           "method": "the theory's per-synapse episode map (drift, slope, "
+                                     "diffusion) on the protocol's weight matrix, homeostasis "
+                                     "per neuron, the simulation's readout (docs/theory.md)"}
+    for name, cross in (("full", True), ("rate_only", False)):
+        lin = episode_map_linear(p, cross)
+        cs = capacity_spread(p, lin, n_exc, n_ref, list(seeds), shared_post=shared_post)
+        out[f"capacity_{name}"] = cs["mean"]
+        out[f"capacity_{name}_sd"] = cs["sd"]
+        out[f"capacity_{name}_per_seed"] = cs["per_seed"]
+        out[f"crossed_{name}"] = cs["crossed"]
+        out[f"accuracy_{name}"] = _lst(cs["curve"])
+        out[f"episode_{name}"] = {"ell": lin.ell.tolist(), "noise": lin.noise.tolist(),
+                                  "fano": lin.fano.tolist(), "rate_hz": [
+                                      p.rate_hz(x) for x in lin.rate]}
     return out
