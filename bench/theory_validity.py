@@ -141,23 +141,35 @@ def _rates(done: list[Path]) -> dict:
 
 
 def figure(data: dict, path: Path, command: str) -> None:
-    """Capacity against f_c: simulation (mean, 95% interval, seeds), both theories and the
-    corrected one; log scale."""
+    """Left: capacity against f_c, simulation (mean, 95% interval, seeds), both theories
+    and the corrected ones (log scale). Right: each theory over the simulated mean, with the
+    simulation's 95% interval and the 10% capacity tolerance around 1 (the validity rule
+    of pipeline/validity_map.py)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from pipeline.io import save_figure
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.4))
     pts = data["points"]
-    f = np.array([p["f_c"] for p in pts])
-    for key, style, label in (("capacity_full", "C3--o", "theory, full (with CCG)"),
-                              ("capacity_rate_only", "C2--s", "theory, rate only")):
-        ax.plot(f, [p["theory"][key] for p in pts], style, ms=4, lw=1.2, label=label)
-    if any("corrected" in p for p in pts):
-        ax.plot([p["f_c"] for p in pts if "corrected" in p],
-                [p["corrected"]["capacity_full"] for p in pts if "corrected" in p],
-                "C4-^", ms=5, lw=1.2, label="theory, full, corrected (docs/theory.md)")
+    lines = [("full", "C3--o", "theory, full (with CCG)"),
+             ("rate_only", "C2--s", "theory, rate only"),
+             ("corrected_full", "C4-^", "corrected, full (docs/theory.md)"),
+             ("corrected_rate_only", "C8:v", "corrected, rate only")]
+
+    def cap(p, key):
+        if key.startswith("corrected_"):
+            return p["corrected"][f"capacity_{key[10:]}"] if "corrected" in p else None
+        return p["theory"][f"capacity_{key}"]
+
+    for key, style, label in lines:
+        xy = [(p["f_c"], cap(p, key)) for p in pts if cap(p, key) is not None]
+        if xy:
+            ax.plot(*zip(*xy), style, ms=4, lw=1.2, label=label)
+        r = [(p["f_c"], cap(p, key) / p["simulation"]["mean"]) for p in pts
+             if cap(p, key) is not None and "simulation" in p]
+        if r:
+            ax2.plot(*zip(*r), style, ms=4, lw=1.2, label=label)
     sim = [p for p in pts if "simulation" in p]
     for p in sim:
         s = p["simulation"]
@@ -167,13 +179,25 @@ def figure(data: dict, path: Path, command: str) -> None:
                                                   [s["ci95"][1] - s["mean"]]],
                         color="C0", capsize=3, marker="o")
     if sim:
-        ax.plot([p["f_c"] for p in sim], [p["simulation"]["mean"] for p in sim], "C0-", lw=1.5,
+        f = [p["f_c"] for p in sim]
+        ax.plot(f, [p["simulation"]["mean"] for p in sim], "C0-", lw=1.5,
                 label="NEST (mean, 95% t-interval; dots: seeds)")
+        ok = [p for p in sim if p["simulation"].get("ci95")]
+        if ok:
+            lo = [p["simulation"]["ci95"][0] / p["simulation"]["mean"] - 0.1 for p in ok]
+            hi = [p["simulation"]["ci95"][1] / p["simulation"]["mean"] + 0.1 for p in ok]
+            ax2.fill_between([p["f_c"] for p in ok], lo, hi, color="C0", alpha=0.2, lw=0,
+                             label="valid: simulated 95% interval +- 10%")
+    ax2.axhline(1.0, color="C0", lw=1)
     ax.set_yscale("log")
-    ax.set_xlabel("coding level of the cues f_c")
+    for a in (ax, ax2):
+        a.set_xlabel("coding level of the cues f_c")
     ax.set_ylabel("capacity [episodes]")
-    ax.set_title("Validity map: capacity against f_c, default network", fontsize=10)
+    ax2.set_ylabel("theory / simulated capacity")
+    ax.set_title("Capacity against f_c, default network", fontsize=10)
+    ax2.set_title("Where each theory holds", fontsize=10)
     ax.legend(fontsize=7)
+    ax2.legend(fontsize=7)
     fig.text(0.01, 0.005, command, fontsize=6, color="0.4")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     save_figure(fig, path)

@@ -51,6 +51,11 @@ def is_valid(point: dict, name: str, tolerance: float = TOLERANCE) -> bool | Non
     return bool(lo - slack <= cap <= hi + slack)
 
 
+def measured(data: dict) -> bool:
+    """Return whether any point of the map has a simulated interval (>= 2 seeds)."""
+    return any((p.get("simulation") or {}).get("ci95") for p in data["points"])
+
+
 def validity_range(data: dict, name: str, centre: float = 0.1) -> tuple[float, float] | None:
     """Return (lowest, highest) f_c of the contiguous run of measured points around
     ``centre`` where the theory ``name`` is valid; None if it is not valid at ``centre``."""
@@ -70,7 +75,7 @@ def validity_range(data: dict, name: str, centre: float = 0.1) -> tuple[float, f
 def validity_note(data: dict | None, name: str, f_c: float) -> str:
     """Return the note that goes beside a theory capacity at coding level ``f_c``: its
     measured validity range, and a warning when f_c lies outside it."""
-    if data is None:
+    if data is None or not measured(data):
         return "validity not measured (run bench/theory_validity.py)"
     rng = validity_range(data, name)
     if rng is None:
@@ -147,7 +152,8 @@ def report_section(data: dict | None, base: Path, path: Path = RESULTS) -> list[
     for name, label in THEORIES.items():
         rng = validity_range(data, name)
         lines.append(f"- {label}: " + (f"f_c {rng[0]:g}-{rng[1]:g}" if rng else
-                                       "not valid at f_c = 0.1"))
+                                       "not valid at f_c = 0.1" if measured(data) else
+                                       "not measured (fewer than 2 seeds)"))
     p01 = next((p for p in data["points"] if p["f_c"] == 0.1 and "forgetting_curve" in p), None)
     if p01 is not None:
         ea = early_accuracy(p01)

@@ -120,7 +120,57 @@ def bench_point(cfg: Mapping[str, Any], th: Mapping[str, Any], runs: Sequence[Pa
     for name in ("full", "rate_only"):
         out[f"theory_moments_{name}"] = {k: _lst(v, 8) for k, v in
                                          theory_moments(th[f"trace_{name}"], n_cue).items()}
+    out["class_increments"] = class_increments(th, runs)
     out["corrected"] = corrected_prediction(cfg)
+    return out
+
+
+def measured_increments(runs: Sequence[Path], skip: float = 0.25) -> dict:
+    """Return the measured mean change [theta] of the cue synapses during one training
+    episode, per class (cue->target "11", cue->non-target "01"), and their mean at the
+    episode's start, averaged over episodes after the first ``skip`` fraction and over
+    runs (weights.npz class_mean_before - class_mean_start: before homeostasis)."""
+    from ..io import read_npz
+    inc, start = [], []
+    for r in runs:
+        w = read_npz(Path(r) / "weights.npz", required=("class_mean_before", "class_mean_start"))
+        n = len(w["class_mean_start"])
+        sel = slice(int(skip * n), None)
+        inc.append((w["class_mean_before"][sel] - w["class_mean_start"][sel]).mean(axis=0))
+        start.append(w["class_mean_start"][sel].mean(axis=0))
+    inc, start = np.mean(inc, axis=0), np.mean(start, axis=0)
+    # weights.npz classes: cue->target, cue->non_target, non_cue->target, non_cue->non_target
+    return {"11": float(inc[0]), "01": float(inc[1]), "start_11": float(start[0]),
+            "start_01": float(start[1])}
+
+
+def class_increments(th: Mapping[str, Any], runs: Sequence[Path]) -> dict:
+    """Return the per-class change of the cue synapses over one episode [theta]: measured
+    (:func:`measured_increments`), predicted by both theories (m_ab - m0 of the stationary
+    episode), and the fraction of the theory's cross-correlation term that the runs show,
+    (measured - rate only)/(full - rate only), also with both theories' increments
+    rescaled to the simulated post rate (episodes.csv)."""
+    from ..io import read_csv
+    meas = measured_increments(runs)
+    m0 = float(th["params"]["m0"])
+    rows = [r for d in runs for r in read_csv(Path(d) / "episodes.csv")]
+    sim_hz = {k: float(np.mean([float(r[f"rate_{k}_hz"]) for r in rows]))
+              for k in ("target", "non_target")}
+    out: dict[str, Any] = {"measured": meas, "simulated_rates_hz": sim_hz}
+    for cls, post in (("11", "target"), ("01", "non_target")):
+        full = float(th["m_full"][cls]) - m0
+        ro = float(th["m_rate_only"][cls]) - m0
+        # both drift terms are proportional to the post rate (r0, and alpha ~ r0): the
+        # theory's increments rescaled to the simulated rate (an approximation)
+        s_full = sim_hz[post] / float(th["rates_full"][post])
+        s_ro = sim_hz[post] / float(th["rates_rate_only"][post])
+        out[cls] = {"measured": meas[cls], "full": full, "rate_only": ro,
+                    "ccg_fraction": (meas[cls] - ro) / (full - ro) if full != ro else None,
+                    "full_at_simulated_rate": full * s_full,
+                    "rate_only_at_simulated_rate": ro * s_ro,
+                    "ccg_fraction_at_simulated_rate":
+                        (meas[cls] - ro * s_ro) / (full * s_full - ro * s_ro)
+                        if full * s_full != ro * s_ro else None}
     return out
 
 
@@ -128,25 +178,26 @@ def bench_point(cfg: Mapping[str, Any], th: Mapping[str, Any], runs: Sequence[Pa
 CORRECTED_SEEDS = list(range(1, 9))
 
 
-def corrected_prediction(cfg: Mapping[str, Any], seeds: Sequence[int] = tuple(CORRECTED_SEEDS),
+def corrected_prediction(cfg: Mapping[str, Any], seeds: Sequence[int] | None = None,
                          shared_post: bool = True) -> dict:
     """Return the corrected theory (pipeline/theory/matrix.py) of a config, both versions
-    X in {full, rate_only}: capacity_X (mean over the Monte-Carlo seeds [episodes]),
+    X in {full, rate_only}, over the Monte-Carlo ``seeds`` (default CORRECTED_SEEDS): capacity_X (mean over the Monte-Carlo seeds [episodes]),
     capacity_X_sd (standard deviation over seeds: the predicted seed spread),
     capacity_X_per_seed, crossed_X, accuracy_X (mean forgetting curve by age), and the
     linearised episode (slopes l_ab, added variances, Fano factors)."""
     from .matrix import capacity_spread, episode_map_linear
     from .params import TheoryParams
+    seeds = list(CORRECTED_SEEDS if seeds is None else seeds)
     p = TheoryParams.from_config(cfg)
     n_exc = int(cfg["network"]["n_exc"])
     n_ref = int(cfg["readout"]["reference_memories"])
-    out: dict[str, Any] = {"seeds": list(seeds), "shared_post": shared_post,
+    out: dict[str, Any] = {"seeds": seeds, "shared_post": shared_post,
                            "method": "the theory's per-synapse episode map (drift, slope, "
                                      "diffusion) on the protocol's weight matrix, homeostasis "
                                      "per neuron, the simulation's readout (docs/theory.md)"}
     for name, cross in (("full", True), ("rate_only", False)):
         lin = episode_map_linear(p, cross)
-        cs = capacity_spread(p, lin, n_exc, n_ref, list(seeds), shared_post=shared_post)
+        cs = capacity_spread(p, lin, n_exc, n_ref, seeds, shared_post=shared_post)
         out[f"capacity_{name}"] = cs["mean"]
         out[f"capacity_{name}_sd"] = cs["sd"]
         out[f"capacity_{name}_per_seed"] = cs["per_seed"]
