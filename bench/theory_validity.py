@@ -142,15 +142,15 @@ def _rates(done: list[Path]) -> dict:
 
 def figure(data: dict, path: Path, command: str) -> None:
     """Left: capacity against f_c, simulation (mean, 95% interval, seeds), both theories
-    and the corrected ones (log scale). Right: each theory over the simulated mean, with the
-    simulation's 95% interval and the 10% capacity tolerance around 1 (the validity rule
-    of pipeline/validity_map.py)."""
+    and the corrected ones (log scale). Middle: each theory over the simulated mean, with
+    the simulation's 95% interval and the 10% capacity tolerance around 1 (the validity
+    rule of pipeline/validity_map.py). Right: the early accuracy (ages 0-30) at f_c = 0.1."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from pipeline.io import save_figure
 
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.4))
+    fig, (ax, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4.4))
     pts = data["points"]
     lines = [("full", "C3--o", "theory, full (with CCG)"),
              ("rate_only", "C2--s", "theory, rate only"),
@@ -189,6 +189,21 @@ def figure(data: dict, path: Path, command: str) -> None:
             ax2.fill_between([p["f_c"] for p in ok], lo, hi, color="C0", alpha=0.2, lw=0,
                              label="valid: simulated 95% interval +- 10%")
     ax2.axhline(1.0, color="C0", lw=1)
+    p01 = next((p for p in pts if p["f_c"] == 0.1 and "forgetting_curve" in p), None)
+    if p01 is not None:
+        from pipeline.validity_map import early_accuracy
+        ea = early_accuracy(p01)
+        age = np.arange(ea["ages"])
+        ax3.plot(age, ea["simulation"], "C0-", lw=1.5, label="NEST (mean over seeds)")
+        ax3.fill_between(age, ea["band_low"], ea["band_high"], color="C0", alpha=0.25, lw=0,
+                         label="95% interval over seeds")
+        ax3.plot(age, ea["full"], "C3--", label="theory, full")
+        if "corrected_full" in ea:
+            ax3.plot(age, ea["corrected_full"], "C4-", label="corrected, full")
+        ax3.set_xlabel("age of the memory [episodes]")
+        ax3.set_ylabel("recall accuracy")
+        ax3.set_title("Early accuracy, f_c = 0.1", fontsize=10)
+        ax3.legend(fontsize=7)
     ax.set_yscale("log")
     for a in (ax, ax2):
         a.set_xlabel("coding level of the cues f_c")

@@ -80,9 +80,10 @@ def validity_note(data: dict | None, name: str, f_c: float) -> str:
     rng = validity_range(data, name)
     if rng is None:
         return "not valid at any measured f_c of the map (default network)"
-    inside = rng[0] - 1e-9 <= f_c <= rng[1] + 1e-9
     txt = f"valid for f_c {rng[0]:g}-{rng[1]:g} on the default network"
-    return txt if inside else f"OUTSIDE its validity range (f_c {rng[0]:g}-{rng[1]:g}): {txt}"
+    if not np.isfinite(f_c) or rng[0] - 1e-9 <= f_c <= rng[1] + 1e-9:
+        return txt
+    return f"OUTSIDE its validity range at f_c = {f_c:g}: {txt}"
 
 
 def early_accuracy(point: dict, ages: int = 31) -> dict:
