@@ -105,10 +105,13 @@ def _lst(x: np.ndarray, nd: int = 6) -> list:
     return [None if not np.isfinite(v) else round(float(v), nd) for v in np.asarray(x, float)]
 
 
-def bench_point(cfg: Mapping[str, Any], th: Mapping[str, Any], runs: Sequence[Path]) -> dict:
+def bench_point(cfg: Mapping[str, Any], th: Mapping[str, Any], runs: Sequence[Path],
+                corrected: dict | None = None) -> dict:
     """Return the readout diagnostics of one f_c point of bench/theory_validity.py: the
     measured summed-cue-weight moments by age (pooled over ``runs``), both theories'
-    moments, and the Gaussian readout's accuracy from the measured moments."""
+    moments, the Gaussian readout's accuracy from the measured moments, the per-class
+    increments, and the corrected theory (``corrected``: a :func:`corrected_prediction`
+    of ``cfg`` computed before, else computed here)."""
     f_s = float(cfg["targets"]["f_s"])
     n_cue = float(th["n_cue"])
     meas = pooled_readout_moments(runs)
@@ -121,7 +124,7 @@ def bench_point(cfg: Mapping[str, Any], th: Mapping[str, Any], runs: Sequence[Pa
         out[f"theory_moments_{name}"] = {k: _lst(v, 8) for k, v in
                                          theory_moments(th[f"trace_{name}"], n_cue).items()}
     out["class_increments"] = class_increments(th, runs)
-    out["corrected"] = corrected_prediction(cfg)
+    out["corrected"] = corrected if corrected is not None else corrected_prediction(cfg)
     return out
 
 
