@@ -135,22 +135,38 @@ def summarise(runs: Path, walls: dict) -> dict:
     return {"points": points}
 
 
-def corrected(runs: Path, f_c: float, cfg: dict) -> dict:
+def corrected(runs: Path, f_c: float | str, cfg: dict, seeds: list[int] | None = None) -> dict:
     """Return the corrected theory of one point (pipeline.theory.validity.
     corrected_prediction; it depends on the config only), cached in fc-<f_c>/corrected.json
-    with the config hash it was computed for."""
+    with the config hash and Monte-Carlo seeds it was computed for."""
     from pipeline.config import config_hash
     from pipeline.io import write_json
     from pipeline.theory.validity import CORRECTED_SEEDS, corrected_prediction
+    seeds = list(CORRECTED_SEEDS if seeds is None else seeds)
     path = runs / f"fc-{f_c}" / "corrected.json"
-    key = {"config_hash": config_hash(cfg), "seeds": list(CORRECTED_SEEDS)}
+    key = {"config_hash": config_hash(cfg), "seeds": seeds}
     if path.is_file():
         cached = json.loads(path.read_text())
         if cached.get("key") == key:
             return cached["corrected"]
-    out = corrected_prediction(cfg)
+    out = corrected_prediction(cfg, seeds=seeds)
     write_json(path, {"key": key, "corrected": out})
     return out
+
+
+def paper_point(runs: Path) -> dict:
+    """Return both theories and the corrected theory (2 Monte-Carlo seeds: the paper-scale
+    matrix is 200 x 4000 over ~600 episodes) of config/paper.yaml: no simulation here."""
+    from pipeline.config_sources import load_config
+    from pipeline.theory import predict
+    cfg = load_config([ROOT / "config" / "default.yaml", ROOT / "config" / "paper.yaml"])
+    th = predict(cfg)
+    c = corrected(runs, "paper", cfg, seeds=[1, 2])
+    return {"config": "config/paper.yaml", "capacity_full": th["capacity_full"],
+            "capacity_rate_only": th["capacity_rate_only"],
+            "accuracy_full_0_30": th["accuracy_full"][:31],
+            "corrected": {k: v for k, v in c.items() if not k.startswith("accuracy")},
+            "corrected_accuracy_full_0_30": c["accuracy_full"][:31]}
 
 
 def _rates(done: list[Path]) -> dict:
@@ -244,6 +260,7 @@ def write(runs: Path, walls: dict, out: Path, command: str, t0: float) -> dict:
     from bench.results_file import machine, now
     from pipeline.io import write_json
     data = summarise(runs, walls)
+    data["paper_scale"] = paper_point(runs)
     data.update({"date": now(), "command": command, "machine": machine(),
                  "model": "config/default.yaml; NEST; readout.spiking false; threads 1",
                  "episodes": {str(k): v for k, v in EPISODES.items()},
