@@ -60,6 +60,7 @@ def test_lif_cv2_matches_an_euler_simulation():
 def test_finite_step_rate_at_zero_step_is_the_siegert_rate():
     mu = np.array([0.5, 0.8, 1.2])
     d = np.array([0.1, 0.1, 0.05])
+    # the same formula evaluated twice: rounding only (1e-12)
     assert np.allclose(lif_rate_finite_step(mu, d, 0.0), lif_rate(mu, d), rtol=1e-12)
     # the array path (mean shifted down) equals the scalar path (threshold and reset up)
     fin = lif_rate_finite_step(mu, d, 0.005)
@@ -132,6 +133,7 @@ def test_readout_moments_of_a_constructed_sum():
     cue_sums[0, 2] = [1, 1, 1, 1, 1, 1]
     cue_sums[1, 2] = [1, 1, 1, 1, 1, 1]
     mo = readout_moments(cue_sums, targets, ref)
+    # small integers in float32: the moments are exact up to float64 rounding (approx's 1e-6)
     assert mo["n_memories"].tolist() == [2, 2, 1]
     assert mo["mean_t"][0] == pytest.approx((3 + 6) / 2)     # ages 0: (2+4)/2, (5+7)/2
     assert mo["var_t"][0] == pytest.approx((1 + 1) / 2)
@@ -147,6 +149,7 @@ def test_gaussian_readout_of_theory_moments_is_the_theory_accuracy():
     acc = gaussian_accuracy(mo["mean_t"], mo["var_t"], mo["mean_n"], mo["var_n"], 0.1)
     trace = MemoryTrace(k_mean=np.column_stack([tr["k_non_target"], tr["k_target"]]),
                         g_var=np.column_stack([tr["g_non_target"], tr["g_target"]]))
+    # the same threshold search on the same moments: rounding only (1e-12)
     assert np.allclose(acc, predicted_accuracy(trace, pred["n_cue"], 0.1), rtol=1e-12)
 
 
