@@ -72,6 +72,11 @@ def validity_range(data: dict, name: str, centre: float = 0.1) -> tuple[float, f
     return fs[i], fs[j]
 
 
+def span(rng: tuple[float, float]) -> str:
+    """Return a validity range as text: 'f_c 0.05-0.25', or 'f_c = 0.1 only'."""
+    return f"f_c = {rng[0]:g} only" if rng[0] == rng[1] else f"f_c {rng[0]:g}-{rng[1]:g}"
+
+
 def validity_note(data: dict | None, name: str, f_c: float) -> str:
     """Return the note that goes beside a theory capacity at coding level ``f_c``: its
     measured validity range, and a warning when f_c lies outside it."""
@@ -80,7 +85,8 @@ def validity_note(data: dict | None, name: str, f_c: float) -> str:
     rng = validity_range(data, name)
     if rng is None:
         return "not valid at any measured f_c of the map (default network)"
-    txt = f"valid for f_c {rng[0]:g}-{rng[1]:g} on the default network"
+    fs = [p["f_c"] for p in data["points"]]
+    txt = f"valid for {span(rng)} of the measured {min(fs):g}-{max(fs):g} on the default network"
     if not np.isfinite(f_c) or rng[0] - 1e-9 <= f_c <= rng[1] + 1e-9:
         return txt
     return f"OUTSIDE its validity range at f_c = {f_c:g}: {txt}"
@@ -152,7 +158,7 @@ def report_section(data: dict | None, base: Path, path: Path = RESULTS) -> list[
                   "the simulated mean, the capacity tolerance of docs/validation.md):"]
     for name, label in THEORIES.items():
         rng = validity_range(data, name)
-        lines.append(f"- {label}: " + (f"f_c {rng[0]:g}-{rng[1]:g}" if rng else
+        lines.append(f"- {label}: " + (span(rng) if rng else
                                        "not valid at f_c = 0.1" if measured(data) else
                                        "not measured (fewer than 2 seeds)"))
     p01 = next((p for p in data["points"] if p["f_c"] == 0.1 and "forgetting_curve" in p), None)
