@@ -94,8 +94,9 @@ def validity_note(data: dict | None, name: str, f_c: float) -> str:
 
 def early_accuracy(point: dict, ages: int = 31) -> dict:
     """Return the early accuracy at one point: by age 0..ages-1 the simulated mean and 95%
-    band over seeds, the full theory and the corrected full theory, and the number of ages
-    at which each prediction lies inside the band."""
+    band over seeds, the full theory, the corrected full theory and the theory's Gaussian
+    readout of the measured summed-weight moments (the semi-analytic readout), and for each
+    prediction the number of ages at which it lies inside the band and its largest error."""
     fc = point["forgetting_curve"]
     f = lambda xs: np.array([np.nan if x is None else x for x in xs[:ages]], float)
     lo, hi, mean = f(fc["ci95_low"]), f(fc["ci95_high"]), f(fc["accuracy"])
@@ -104,6 +105,8 @@ def early_accuracy(point: dict, ages: int = 31) -> dict:
     preds = {"full": point["theory_accuracy_full"][:ages]}
     if point.get("corrected"):
         preds["corrected_full"] = point["corrected"]["accuracy_full"][:ages]
+    if point.get("gaussian_accuracy_from_measured_moments"):
+        preds["gaussian_measured"] = point["gaussian_accuracy_from_measured_moments"][:ages]
     for k, v in preds.items():
         a = f(v)
         out[k] = a.tolist()
@@ -169,7 +172,12 @@ def report_section(data: dict | None, base: Path, path: Path = RESULTS) -> list[
                       f"{ea['band_high'][0]:.3f}); full theory {ea['full'][0]:.3f}, inside the "
                       f"band at {ea['full_inside_band']} of {ea['ages']} ages"
                   + (f"; corrected {ea['corrected_full'][0]:.3f}, inside at "
-                     f"{ea['corrected_full_inside_band']} of {ea['ages']}" if "corrected_full"
+                     f"{ea['corrected_full_inside_band']} of {ea['ages']} (largest error "
+                     f"{ea['corrected_full_max_abs_error']:.3f})" if "corrected_full"
+                     in ea else "")
+                  + (f"; the Gaussian readout of the measured moments {ea['gaussian_measured'][0]:.3f}, "
+                     f"inside at {ea['gaussian_measured_inside_band']} of {ea['ages']} (largest "
+                     f"error {ea['gaussian_measured_max_abs_error']:.3f})" if "gaussian_measured"
                      in ea else "") + "."]
         sp = seed_spread(p01)
         if sp:
