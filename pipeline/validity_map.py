@@ -72,6 +72,23 @@ def validity_range(data: dict, name: str, centre: float = 0.1) -> tuple[float, f
     return fs[i], fs[j]
 
 
+def valid_segments(data: dict, name: str) -> list[tuple[float, float]]:
+    """Return the runs of neighbouring measured f_c (lowest, highest) where the theory
+    ``name`` is valid, in increasing f_c."""
+    pts = sorted((p for p in data["points"] if is_valid(p, name) is not None),
+                 key=lambda p: p["f_c"])
+    out: list[tuple[float, float]] = []
+    run: list[float] = []
+    for p in pts + [None]:
+        if p is not None and is_valid(p, name):
+            run.append(p["f_c"])
+            continue
+        if run:
+            out.append((run[0], run[-1]))
+        run = []
+    return out
+
+
 def span(rng: tuple[float, float]) -> str:
     """Return a validity range as text: 'f_c 0.05-0.25', or 'f_c = 0.1 only'."""
     return f"f_c = {rng[0]:g} only" if rng[0] == rng[1] else f"f_c {rng[0]:g}-{rng[1]:g}"
@@ -82,12 +99,14 @@ def validity_note(data: dict | None, name: str, f_c: float) -> str:
     measured validity range, and a warning when f_c lies outside it."""
     if data is None or not measured(data):
         return "validity not measured (run bench/theory_validity.py)"
-    rng = validity_range(data, name)
-    if rng is None:
-        return "not valid at any measured f_c of the map (default network)"
+    segs = valid_segments(data, name)
     fs = [p["f_c"] for p in data["points"]]
-    txt = f"valid for {span(rng)} of the measured {min(fs):g}-{max(fs):g} on the default network"
-    if not np.isfinite(f_c) or rng[0] - 1e-9 <= f_c <= rng[1] + 1e-9:
+    if not segs:
+        return (f"not valid at any measured f_c ({min(fs):g}-{max(fs):g}, default network): "
+                f"OUTSIDE its validity range")
+    txt = (f"valid for {' and '.join(span(r) for r in segs)} of the measured "
+           f"{min(fs):g}-{max(fs):g} on the default network")
+    if not np.isfinite(f_c) or any(lo - 1e-9 <= f_c <= hi + 1e-9 for lo, hi in segs):
         return txt
     return f"OUTSIDE its validity range at f_c = {f_c:g}: {txt}"
 
@@ -160,9 +179,9 @@ def report_section(data: dict | None, base: Path, path: Path = RESULTS) -> list[
     lines += ["", "Validity (the theory within the simulated 95% interval widened by 10% of "
                   "the simulated mean, the capacity tolerance of docs/validation.md):"]
     for name, label in THEORIES.items():
-        rng = validity_range(data, name)
-        lines.append(f"- {label}: " + (span(rng) if rng else
-                                       "not valid at f_c = 0.1" if measured(data) else
+        segs = valid_segments(data, name)
+        lines.append(f"- {label}: " + (" and ".join(span(r) for r in segs) if segs else
+                                       "at no measured f_c" if measured(data) else
                                        "not measured (fewer than 2 seeds)"))
     p01 = next((p for p in data["points"] if p["f_c"] == 0.1 and "forgetting_curve" in p), None)
     if p01 is not None:

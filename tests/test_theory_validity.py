@@ -168,3 +168,7 @@ def test_validity_range_is_the_run_of_valid_points_around_the_default():
     assert validity_map.validity_range(data, "rate_only") is None
     assert "OUTSIDE" in validity_map.validity_note(data, "full", 0.2)
     assert "OUTSIDE" not in validity_map.validity_note(data, "full", 0.1)
+    # rate only: valid at 0.2 alone (14 in [13.05, 17.95]); 0.1 lies outside that run
+    assert validity_map.valid_segments(data, "rate_only") == [(0.2, 0.2)]
+    assert "OUTSIDE" in validity_map.validity_note(data, "rate_only", 0.1)
+    assert "OUTSIDE" not in validity_map.validity_note(data, "rate_only", 0.2)
