@@ -24,13 +24,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)                 ## the default workflow end to end -> results/default/
 	$(BIN)/snakemake -c$(CORES) $(ARGS)
 
-test: $(STAMP)                ## the test suite (fast tier; what CI runs), on $(CORES) workers
-	$(BIN)/python -m pytest -n $(CORES) --dist loadscope $(ARGS)
+test: $(STAMP)                ## the test suite (what CI runs): the simulator-free tier first, then the rest, on $(CORES) workers
+	$(BIN)/python -m pytest -m fast -n $(CORES) $(ARGS)
+	$(BIN)/python -m pytest -m "not fast and not slow and not slurm" -n $(CORES) --dist loadscope $(ARGS)
 
 test-slow: $(STAMP)           ## the slow, paper-scale checks (not in CI)
 	$(BIN)/python -m pytest -m slow $(ARGS)
 
-bench: $(STAMP)               ## every figure of issue 11 -> bench/results.json (by hand, ~3 h on 2 cores)
+bench: $(STAMP)               ## every benchmark of docs/performance.md -> bench/results.json (by hand, ~3 h on 2 cores)
 	$(BIN)/python bench/speed.py --scales paper --threads 2,1 --reps 3 --episodes 3
 	$(BIN)/python bench/speed.py --scales default --threads 2,1 --reps 3 --episodes 4
 	$(BIN)/python bench/step_resources.py config/paper.yaml --threads 2 --seeds 1 \

@@ -19,6 +19,7 @@ min_version("9.0")
 sys.path.insert(0, workflow.basedir)
 from pipeline.config import ConfigError, config_hash, validate_config  # noqa: E402
 from pipeline.config_sources import combine  # noqa: E402
+from backends import MAPPING_ONLY  # noqa: E402
 
 # Our check first: it reads numbers that arrive as text (Snakemake's --config hands nested
 # values over as strings, YAML 1.1 reads 1e-3 as a string), refuses NaN and infinity and the
@@ -41,7 +42,7 @@ from pipeline.resources import request   # noqa: E402  (SLURM requests sized fro
 EXP = config.get("experiment", "default")
 OUT = f"results/{EXP}"
 SEEDS = config["simulation"]["seeds"]
-SPIKING = [b for b in config["simulation"]["backends"] if b != "spinnaker"]
+SPIKING = [b for b in config["simulation"]["backends"] if b not in MAPPING_ONLY]
 MAPPED = "spinnaker" in config["simulation"]["backends"]   # virtual board: mapping only
 SWEEP = config["sweep"]
 SWEEP_KEY = SWEEP["parameter"]

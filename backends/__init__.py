@@ -19,6 +19,10 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "neuron": ("backends.neuron", "NeuronBackend"),
 }
 
+#: Backends that map the network on the (virtual) board and run no episodes: no spikes, no
+#: weights, nothing to analyse (config/schema.yaml lists the workflow's backends).
+MAPPING_ONLY: tuple[str, ...] = ("spinnaker",)
+
 
 class UnknownBackendError(ValueError):
     """A backend name that is not in the registry."""

@@ -20,6 +20,7 @@ import numpy as np
 
 from pipeline.model import Network, Params, Translation, build
 
+from .interface import EpisodeBackend
 from .nest_bulk import bulk_from_list_connector
 from .nest_sources import one_target_poisson_source
 
@@ -85,7 +86,7 @@ def import_pynn():
     return sim
 
 
-class NestBackend:
+class NestBackend(EpisodeBackend):
     """Runs the model on NEST through pyNN.nest. See the module docstring."""
 
     name = "nest"

@@ -49,6 +49,8 @@ import numpy as np
 from pipeline.model import (CM_NF, MEMBRANE_DECAY, STREAM_NEURON_NOISE, Network, Params,
                             Translation, build)
 
+from .interface import EpisodeBackend
+
 # IF_curr_exp's synaptic time constant as a fraction of the time step: small enough that
 # the synaptic current is a one-step pulse (exp(-10) = 4.5e-5 of the charge is left after
 # the step), large enough for NEURON's ExpISyn (tau >= 1e-9 ms).
@@ -221,7 +223,7 @@ class CellNoise:
             y.from_python(a)
 
 
-class NeuronBackend:
+class NeuronBackend(EpisodeBackend):
     """Runs the model on NEURON through pyNN.neuron. See the module docstring."""
 
     name = "neuron"
@@ -419,6 +421,12 @@ class NeuronBackend:
             self.clipped += int(bad.sum())
             out = np.clip(out, 0.0, self.p.w_max)
         return out
+
+    def plastic_weights_flat(self) -> np.ndarray:
+        """Return every plastic weight [mV], row by row, unclipped (the recall checks that
+        its sessions, with plasticity off, leave them unchanged)."""
+        return np.concatenate([[c.nc.weight[0] for c in self._rows[m][0]]
+                               for m in range(self.p.m)]) / self.scale
 
     def write_weights(self, rows: np.ndarray, values: np.ndarray) -> None:
         """Set the plastic weights [mV] of the input rows ``rows`` to ``values`` (len, N_E)."""

@@ -28,6 +28,8 @@ import numpy as np
 
 from pipeline.model import Network, Params, Translation, build
 
+from .interface import Backend, EpisodeBackend
+
 
 class SpinnakerError(RuntimeError):
     """A SpiNNaker problem with a message that says what to change."""
@@ -278,7 +280,7 @@ def noise_seeds_per_core(net: Network) -> dict:
             "per_core": cores}
 
 
-class SpinnakerBackend:
+class SpinnakerBackend(Backend):
     """Maps (and on hardware, runs) the model through pyNN.spiNNaker."""
 
     name = "spinnaker"
@@ -409,7 +411,7 @@ class SpinnakerBackend:
             os.chdir(self._cwd)
 
 
-class SpinnakerHwBackend(SpinnakerBackend):
+class SpinnakerHwBackend(SpinnakerBackend, EpisodeBackend):
     """``spinnaker-hw``: the hardware protocol (pipeline.protocol.HARDWARE_PROTOCOL) end to
     end through pyNN.spiNNaker: build from the host's weights, then per episode set the
     cue's spike times and the supervision rates, run 1.2 s (a continuation: no reset, no
@@ -527,6 +529,9 @@ class SpinnakerHwBackend(SpinnakerBackend):
         full[got[:, 0].astype(int), got[:, 1].astype(int)] = got[:, 2]
         return full[np.asarray(rows, int)]
 
+    def plastic_weights_flat(self) -> np.ndarray:
+        return self.read_weights(np.arange(self.p.m)).ravel()
+
     def plastic_delay(self) -> float:
         """The plastic synapses' delay [ms]: one board time step."""
         return self.dt
@@ -541,8 +546,8 @@ class SpinnakerHwBackend(SpinnakerBackend):
         load as measured; per episode, the real-time run (t_warm + t_train), the drive's
         reload and the weight read-back as measured. On a virtual board the load and the
         read-back touch no board, so their board cost is not in these numbers."""
-        from pipeline.model import params_from_config
-        p = params_from_config(self.cfg)
+        from pipeline.parameters import derive
+        p = derive(self.cfg).simulator
         med = {k: float(np.median(v)) if v else None for k, v in self.timings.items()}
         every = int(self.scfg.get("rebuild_every", 0))
         builds = math.ceil(p.episodes / every) if every else 1

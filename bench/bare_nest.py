@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline import model  # noqa: E402
 from worker_record import emit  # noqa: E402  (bench/ is the script's directory)
 from pipeline.config_sources import load_config  # noqa: E402
+from pipeline.parameters import derive  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.n_exc:
         cfg["network"]["n_exc"], cfg["network"]["n_inh"] = args.n_exc, args.n_exc // 4
     cfg["protocol"]["episodes"] = max(cfg["protocol"]["episodes"], args.episodes)
-    p = model.params_from_config(cfg)
+    p = derive(cfg).simulator
     dt = float(cfg["simulation"]["dt_ms"])
     seed = 1
     conn = model.draw_connectivity(p, seed, 1e-4)

@@ -55,6 +55,7 @@ def measure_one(n_exc: int, n_inh: int, c_exc: int, c_inh: int, m: int) -> dict:
     from backends.nest import NestBackend
     from pipeline import model, protocol
     from pipeline.config import validate_config
+    from pipeline.parameters import derive
     from tests.conftest import tiny_config_dict
 
     cfg = validate_config(tiny_config_dict(**{
@@ -62,7 +63,7 @@ def measure_one(n_exc: int, n_inh: int, c_exc: int, c_inh: int, m: int) -> dict:
         "network.c_inh": c_inh, "inputs.m": m, "protocol.episodes": EPISODES,
         "protocol.t_warm_ms": 100.0, "protocol.t_train_ms": 400.0,
         "recording.full_weights_at": [], "simulation.threads": 1}))
-    p = model.params_from_config(cfg)
+    p = derive(cfg).simulator
     conn = model.draw_connectivity(p, 1, 1e-4)
     pat = model.draw_patterns(p, 1)
     backend = NestBackend(cfg, 1, None)

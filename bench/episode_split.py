@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from backends.nest import NestBackend  # noqa: E402
 from pipeline import checkpoint, model, protocol  # noqa: E402
 from pipeline.config_sources import load_config  # noqa: E402
+from pipeline.parameters import derive  # noqa: E402
 from worker_record import emit  # noqa: E402  (bench/ is the script's directory)
 
 PARTS = ("simulation", "spike_retrieval", "drive", "plasticity_switch", "weight_io",
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.n_exc:
         cfg["network"]["n_exc"], cfg["network"]["n_inh"] = args.n_exc, args.n_exc // 4
     cfg["protocol"]["episodes"] = max(cfg["protocol"]["episodes"], args.episodes)
-    p = model.params_from_config(cfg)
+    p = derive(cfg).simulator
     seed = 1
     conn = model.draw_connectivity(p, seed, 1e-4)   # v0 fixed: the theory is not timed here
     pat = model.draw_patterns(p, seed)

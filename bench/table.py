@@ -1,6 +1,9 @@
-"""Print bench/results.json as the Markdown tables of docs/performance.md (the sections present).
+"""The Markdown tables of docs/performance.md, made from bench/results.json (the sections
+present). Prints them, or with --write replaces the block between docs/performance.md's
+BEGIN TABLES and END TABLES markers (tests/test_docs.py checks that the page holds
+exactly what this makes):
 
-    .venv/bin/python bench/table.py [bench/results.json]
+    .venv/bin/python bench/table.py [--write] [bench/results.json]
 """
 from __future__ import annotations
 
@@ -160,6 +163,34 @@ def tables(res: dict) -> str:
                       *other_tables(res)])
 
 
+BEGIN, END = "<!-- BEGIN TABLES", "<!-- END TABLES -->"
+PAGE = ROOT / "docs" / "performance.md"
+
+
+def tables_block(page: str) -> str:
+    """Return the text between the BEGIN TABLES line and END TABLES of ``page``."""
+    head = page.index(BEGIN)
+    return page[page.index("\n", head) + 1:page.index(END)]
+
+
+def write_tables(res: dict, page_path: Path = PAGE) -> None:
+    """Replace the generated block of ``page_path`` with the tables of ``res``."""
+    page = page_path.read_text()
+    old = tables_block(page)
+    page_path.write_text(page.replace(old, expected_block(res), 1))
+
+
+def expected_block(res: dict) -> str:
+    """Return the generated block docs/performance.md must hold for ``res``."""
+    return "\n" + tables(res).rstrip("\n") + "\n\n"
+
+
 if __name__ == "__main__":
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "bench" / "results.json"
-    print(tables(json.loads(path.read_text())))
+    args = [a for a in sys.argv[1:] if a != "--write"]
+    path = Path(args[0]) if args else ROOT / "bench" / "results.json"
+    res = json.loads(path.read_text())
+    if "--write" in sys.argv[1:]:
+        write_tables(res)
+        print(f"wrote the tables of {path} into {PAGE}")
+    else:
+        print(tables(res))

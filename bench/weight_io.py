@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from backends.nest import NestBackend  # noqa: E402
 from pipeline import model  # noqa: E402
+from pipeline.parameters import derive  # noqa: E402
 from pipeline.config_sources import load_config  # noqa: E402
 
 
@@ -36,7 +37,7 @@ def timed(f, repeat: int = 3) -> tuple[float, object]:
 
 def main(cfg_path: str) -> dict:
     cfg = load_config(cfg_path)
-    p = model.params_from_config(cfg)
+    p = derive(cfg).simulator
     conn = model.draw_connectivity(p, 1, 1e-4)
     cue = model.draw_patterns(p, 1).cues[0]
     b = NestBackend(cfg, 1, None)

@@ -22,10 +22,14 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from .io import ResultFileError, read_csv, read_json, read_npz, read_spikes_nix, save_figure
+from .io import save_figure
 from .io import write_csv, write_json
+from .parameters import stdp_from_config
 from .protocol import CLASSES, class_masks
 from .provenance import Provenance
+from .run_directory import open_run
+from .run_directory import trains_by_population, training_windows  # noqa: F401 (bench/ccg.py)
+from .theory.drift import drift_given_response
 
 BIN_MS = 1.0
 MAX_LAG_MS = 250.0   # the depression kernel has decayed to exp(-250/33.7) = 6e-4 there
@@ -105,26 +109,6 @@ def stdp_drift_from_ccg(density: np.ndarray, lags_ms: np.ndarray, w: float, delt
 
 
 # ------------------------------------------------------------------------ the step
-def trains_by_population(block) -> dict[str, dict[int, np.ndarray]]:
-    """Return {population: {neuron index: spike times [ms]}} of a run's neo Block."""
-    out: dict[str, dict[int, np.ndarray]] = {"inputs": {}, "exc": {}, "inh": {}}
-    for st in block.segments[0].spiketrains:
-        out[st.annotations["population"]][int(st.annotations["index"])] = \
-            np.asarray(st.rescale("ms").magnitude)
-    return out
-
-
-def training_windows(block) -> list[tuple[float, float]]:
-    """Return the (start, stop) [ms] of every training phase of a run's neo Block."""
-    ep = [e for e in block.segments[0].epochs if e.name == "phases"][0]
-    t = ep.times.rescale("ms").magnitude
-    d = ep.durations.rescale("ms").magnitude
-    # to the ns: the phases come from the simulator's clock (NEST's 0.1 ms steps summed in
-    # float), and a 999.99999998 ms phase would lose its last 10 ms bin
-    return [(round(float(a), 6), round(float(a + b), 6)) for a, b, lab in zip(t, d, ep.labels)
-            if str(lab).startswith("training")]
-
-
 def analyze_run(run_dir: Path, out: Path, bin_ms: float = BIN_MS,
                 max_lag_ms: float = MAX_LAG_MS) -> dict:
     """Analyse one run directory; write the files listed in the module docstring.
@@ -132,18 +116,15 @@ def analyze_run(run_dir: Path, out: Path, bin_ms: float = BIN_MS,
     Returns the analysis.json content (rates in Hz, weights in theta, drifts in theta/s).
     """
     run_dir, out = Path(run_dir), Path(out)
-    prov_in = read_json(run_dir / "provenance.json", "provenance file")
-    if not prov_in.get("produces_spikes", True):
-        raise ResultFileError(f"run '{run_dir}' produced no spikes; nothing to analyse")
-    cfg = prov_in["config"]
-    w = read_npz(run_dir / "weights.npz", required=("cues", "targets", "class_mean_start"))
-    block = read_spikes_nix(run_dir / "spikes.nix")
-    rows = read_csv(run_dir / "episodes.csv")
+    run = open_run(run_dir, "spike trains to analyse")
+    prov_in, cfg = run.provenance, run.cfg
+    w = run.require_weights("cues", "targets", "class_mean_start")
+    rows = run.episodes
     prov = Provenance("analyze", cfg, seed=prov_in.get("seed"), backend=prov_in.get("backend"),
                       run=str(run_dir))
-    trains = trains_by_population(block)
-    windows = training_windows(block)
+    trains, windows = run.trains, run.windows
     st = cfg["stdp"]
+    window_ms = stdp_from_config(st, 1.0)      # time constants in ms (tau_m -> 1 ms)
     d = float(prov_in.get("translation", {}).get("delay_ms", {}).get("used", 0.0) or 0.0)
     max_lag = int(round(max_lag_ms / bin_ms))
     lags = np.arange(-max_lag, max_lag + 1) * bin_ms
@@ -181,8 +162,11 @@ def analyze_run(run_dir: Path, out: Path, bin_ms: float = BIN_MS,
             key = c.replace("->", "_to_")
             row[f"dw_ccg_{key}"] = t_s * stdp_drift_from_ccg(
                 dens, lags, w_mid, st["delta_c"], st["r_ac"], st["tau_c_ms"], st["tau_ac_ms"], d)
-            row[f"dw_rate_only_{key}"] = t_s * rate_pre * rate_post * 1e-3 * (
-                st["delta_c"] * st["tau_c_ms"] + st["r_ac"] * w_mid * st["tau_ac_ms"])
+            # the theory's rate-only drift nu r0 (Delta_c tau_c + r_ac w tau_ac), in ms:
+            # rates in 1/ms, the window's time constants in ms -> theta/ms
+            row[f"dw_rate_only_{key}"] = (b - a) * float(drift_given_response(
+                w_mid, rate_pre * 1e-3, rate_post * 1e-3, 0.0, 0.0, window_ms,
+                cross_correlations=False))
             row[f"dw_measured_{key}"] = float(rows[j][f"dw_{key}"])
         drift_rows.append(row)
 

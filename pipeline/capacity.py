@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from .io import ResultFileError, read_json, read_npz, save_figure, write_csv, write_json
+from .io import ResultFileError, read_json, save_figure, write_csv, write_json
 from .provenance import Provenance, warn_mixed_code_versions
 from .readout import capacity_from_curve, forgetting_curves
 from .recall import recall_rates, samples_per_age, spiking_curve
+from .run_directory import open_run
 
 
 @dataclass
@@ -40,16 +41,11 @@ class Run:
 
 
 def load_run(path: Path) -> Run:
-    """Read a run directory written by ``simulate``; ResultFileError if incomplete."""
-    path = Path(path)
-    if not path.is_dir():
-        raise ResultFileError(f"run directory '{path}' does not exist: run `python -m "
-                              f"pipeline simulate --out {path} ...` first")
-    prov = read_json(path / "provenance.json", "provenance file")
-    if not prov.get("produces_spikes", True):
-        raise ResultFileError(f"run '{path}' ({prov.get('backend')}) produced no spikes and "
-                              f"no weight dynamics; it has no forgetting curve")
-    w = read_npz(path / "weights.npz", required=("cue_sums", "targets", "reference"))
+    """Return the forgetting curves of a run directory written by ``simulate``
+    (pipeline/run_directory.py reads it); ResultFileError if incomplete."""
+    run = open_run(path, "forgetting curve")
+    path, prov = run.path, run.provenance
+    w = run.require_weights("cue_sums", "targets", "reference")
     cfg = prov.get("config") or {}
     curves = forgetting_curves(w["cue_sums"], w["targets"], w["reference"])
     spiking = None
@@ -64,7 +60,7 @@ def load_run(path: Path) -> Run:
                    "t_recall_ms": float(w["recall_t_ms"]), "points": pts,
                    "timings": prov.get("timings", {})}
     return Run(path=path, provenance=prov, curves=curves,
-               threshold=float(cfg.get("readout", {}).get("threshold", 0.5)),
+               threshold=float(cfg["readout"]["threshold"]),
                f_s=float(cfg.get("targets", {}).get("f_s", np.nan)), spiking=spiking)
 
 

@@ -20,6 +20,21 @@ def _simulate(args) -> int:
     return 0
 
 
+def _config(args) -> int:
+    """Print the full config a run would use (every key, defaults filled, YAML) and its hash."""
+    import yaml
+
+    from .config import config_hash
+    from .config_sources import load_config
+
+    cfg = load_config([args.config] if args.config else [], overrides=args.set or ())
+    sources = ["config/default.yaml"] + ([args.config] if args.config else [])
+    sources += [f"--set {o}" for o in args.set or ()]
+    print(f"# {' + '.join(sources)}; run identity (config hash) {config_hash(cfg)}")
+    print(yaml.safe_dump(cfg, sort_keys=False, default_flow_style=None, width=100), end="")
+    return 0
+
+
 def _seed(text: str) -> int:
     """argparse type of --seed: an integer in the range every simulator accepts."""
     from .config import SEED_MAX, SEED_MIN, parse_number
@@ -125,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m pipeline``."""
     ap = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
     sub = ap.add_subparsers(dest="step", required=True, metavar="STEP")
+
+    k = sub.add_parser("config", help="print the full config a run would use: every key, "
+                                      "defaults filled in, and its hash")
+    k.add_argument("--config", default=None, help="experiment YAML laid over "
+                                                  "config/default.yaml (default: none)")
+    k.add_argument("--set", action="append", metavar="KEY=VALUE", help=SET_HELP)
+    k.set_defaults(func=_config)
 
     s = sub.add_parser("simulate", help="train P episodes on one backend and seed")
     s.add_argument("--config", required=True, help="experiment YAML, laid over config/default.yaml (e.g. config/paper.yaml)")

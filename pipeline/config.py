@@ -18,13 +18,16 @@ from typing import Any
 
 import yaml
 
+from .parameters import whole_count
+
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "config" / "schema.yaml"
 
 # Keys that select which runs to make, not what one run computes: they stay out of the
 # config hash, so runs of different seeds or backends of one experiment can be combined.
 _UNHASHED = (("simulation", "seeds"), ("simulation", "backends"))
-# Sections that only say what to do with finished runs (which comparisons to make)
-_UNHASHED_SECTIONS = ("validation",)
+# Sections that only say what to do besides the experiment's runs (which comparisons to
+# make, which other parameter values to sweep: each sweep point has its own config and hash)
+_UNHASHED_SECTIONS = ("validation", "sweep")
 # Keys added after runs existed: at their default they leave the hash (and so every finished
 # run's identity) as it was; any other value is a different experiment
 _HASHED_UNLESS_DEFAULT = {("simulation", "replicate"): 0, ("theory", "finite_step"): False}
@@ -226,7 +229,8 @@ def validate_config(raw: dict, check_sweep: bool = True) -> dict:
 def config_hash(cfg: dict) -> str:
     """Return a short sha256 hex digest of the config that identifies an experiment.
 
-    Seeds, the list of backends and the validation section are left out (see _UNHASHED);
+    Seeds, the list of backends and the validation and sweep sections are left out (see
+    _UNHASHED, _UNHASHED_SECTIONS);
     simulation.replicate counts only when it is not 0.
     """
     c = copy.deepcopy(cfg)
@@ -325,14 +329,22 @@ def _check_cross_keys(cfg: dict) -> None:
     net, inp, tgt = cfg["network"], cfg["inputs"], cfg["targets"]
     proto, sim, rec = cfg["protocol"], cfg["simulation"], cfg["recording"]
     problems = []
-    n_cue = inp["f_c"] * inp["m"]
-    if round(n_cue) < 1:
-        problems.append(f"config keys 'inputs.f_c' * 'inputs.m' = {n_cue:g}: a cue needs at "
-                        f"least 1 input neuron; raise f_c or m")
-    n_tgt = tgt["f_s"] * net["n_exc"]
-    if round(n_tgt) < 1:
-        problems.append(f"config keys 'targets.f_s' * 'network.n_exc' = {n_tgt:g}: a target "
-                        f"needs at least 1 E neuron; raise f_s or n_exc")
+    for key, frac, total_key, total, of in (
+            ("inputs.f_c", inp["f_c"], "inputs.m", inp["m"], "input neuron"),
+            ("targets.f_s", tgt["f_s"], "network.n_exc", net["n_exc"], "E neuron")):
+        n = frac * total
+        whole = whole_count(frac, total)
+        if whole is None:
+            lo, hi = math.floor(n), math.ceil(n)
+            problems.append(
+                f"config key '{key}' = {frac:g} makes {frac:g} * '{total_key}' = {n:g} {of}s: "
+                f"the simulation and the theory need a whole number; use "
+                + " or ".join(f"{key.split('.')[1]} = {k / total:g}" for k in (lo, hi) if k >= 1)
+                + " (docs/design.md section 3)")
+        elif whole < 1:
+            problems.append(f"config key '{key}' = {frac:g} makes {frac:g} * '{total_key}' = "
+                            f"{n:g} {of}s: a pattern needs at least 1; raise {key} or "
+                            f"{total_key}")
     if net["c_exc"] > net["n_exc"]:
         problems.append(f"config key 'network.c_exc' = {net['c_exc']} exceeds "
                         f"'network.n_exc' = {net['n_exc']}: the in-degree must be <= n_exc")

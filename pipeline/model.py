@@ -7,8 +7,8 @@ module is passed in (``pyNN.nest``, ``pyNN.spiNNaker``, ``pyNN.neuron``, ...). A
 translate the STDP rule's parameters, the cell type and the weights' unit (a data table,
 :class:`Translation`, see ``backends/``) but never re-describes the network.
 
-Units inside: ms, mV, nA, nF, Hz (PyNN's). Config values in the paper's units (time in
-tau_m, voltage in theta) are converted here, once.
+Units inside: ms, mV, nA, nF, Hz (PyNN's): the simulator view of
+``pipeline.parameters.derive(cfg)``, the one conversion from the config's units.
 """
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 import numpy as np
+
+from .parameters import Params  # noqa: F401  (the simulator view, model.Params to the backends)
 
 # Independent random streams of one seed; each is numpy.random.default_rng([seed, STREAM]).
 STREAM_CONNECTIVITY = 1
@@ -29,65 +31,6 @@ STREAM_REPLICATE = 7      # the simulator's seeds of replicate r > 0: default_rn
 STREAM_NEURON_NOISE = 8   # NEURON's per-cell noise: default_rng([simulator seed, 8, population])
 
 CM_NF = 1.0  # membrane capacitance [nF]; with delta synapses it only scales currents
-
-
-@dataclass(frozen=True)
-class Params:
-    """The model's parameters in simulator units (ms, mV, nA, Hz), derived from a config."""
-
-    n_exc: int
-    n_inh: int
-    c_exc: int
-    c_inh: int
-    tau_m: float          # ms
-    theta: float          # mV (threshold - reset)
-    j_ee: float           # mV, E -> E jump
-    j_ie: float           # mV, E -> I jump (h * J)
-    j_inh: float          # mV, magnitude of I -> any jump (g * J)
-    mu_exc: float         # mV, mean free membrane potential of E
-    mu_inh: float         # mV
-    d_exc: float          # theta^2 / tau_m (paper units, used by the noise calibration)
-    d_inh: float
-    m: int
-    n_cue: int
-    nu1: float            # Hz
-    nu0: float            # Hz
-    n_target: int
-    supervision_rate: float   # Hz
-    supervision_jump: float   # mV
-    delta_c: float        # mV, potentiation step
-    r_ac: float           # dimensionless, depression factor (negative)
-    tau_c: float          # ms
-    tau_ac: float         # ms
-    w_max: float          # mV
-    m0: float             # mV
-    t_warm: float         # ms
-    t_train: float        # ms
-    episodes: int
-
-
-def params_from_config(cfg: Mapping[str, Any]) -> Params:
-    """Return the model parameters in simulator units (ms, mV, Hz) for a validated config."""
-    net, noise, inp, tgt = cfg["network"], cfg["noise"], cfg["inputs"], cfg["targets"]
-    stdp, w, proto = cfg["stdp"], cfg["weights"], cfg["protocol"]
-    theta = float(net["theta_mv"])
-    return Params(
-        n_exc=net["n_exc"], n_inh=net["n_inh"], c_exc=net["c_exc"], c_inh=net["c_inh"],
-        tau_m=float(net["tau_m_ms"]), theta=theta,
-        j_ee=net["j"] * theta, j_ie=net["h"] * net["j"] * theta, j_inh=net["g"] * net["j"] * theta,
-        mu_exc=noise["mu_exc"] * theta, mu_inh=noise["mu_inh"] * theta,
-        d_exc=float(noise["d_exc"]), d_inh=float(noise["d_inh"]),
-        m=inp["m"], n_cue=int(round(inp["f_c"] * inp["m"])),
-        nu1=float(inp["nu1_hz"]), nu0=float(inp["nu0_hz"]),
-        n_target=int(round(tgt["f_s"] * net["n_exc"])),
-        supervision_rate=float(tgt["supervision_hz"]),
-        supervision_jump=tgt["supervision_jump"] * theta,
-        delta_c=stdp["delta_c"] * theta, r_ac=float(stdp["r_ac"]),
-        tau_c=float(stdp["tau_c_ms"]), tau_ac=float(stdp["tau_ac_ms"]),
-        w_max=stdp["w_max"] * theta, m0=w["m0"] * theta,
-        t_warm=float(proto["t_warm_ms"]), t_train=float(proto["t_train_ms"]),
-        episodes=proto["episodes"],
-    )
 
 
 # The membrane's decay factor a over one step dt [ms] (V_{k+1} = a V_k + R I_k (1 - a) for

@@ -3,7 +3,7 @@
 
 The measurements are data (``MEASURED``), taken with ``bench/step_resources.py`` (GNU
 time: wall time, peak RSS) on a 2-core VM shared with other jobs (load average about 6,
-so times are about 3x those of an idle machine: issue 11 measured 25 s builds and 5.1 s
+so times are about 3x those of an idle machine: docs/performance.md has 25 s builds and 5.1 s
 per paper episode at 2 threads, here 49 s and 19.5 s at 1 thread), one NEST thread:
 - default scale (``config/default.yaml``: N_E = 1000, N_I = 250, M = 100, 100 episodes),
   every step (``bench/results/step_resources-default-100ep.json``);

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from . import model, protocol, recall
+from .parameters import derive
 from .io import (CHECKSUMS_KEY, DiskFullError, sha256_file, write_csv, write_json, write_npz,
                  write_spikes_nix)
 from .provenance import Provenance, granted_cores, slurm_job
@@ -257,8 +259,148 @@ def simulate(cfg: dict, backend_name: str, seed: int, out: Path, stream=sys.stde
         return _simulate_locked(cfg, run_cfg, backend_name, seed, out, stream, threads, est)
 
 
+@dataclass
+class HostDraws:
+    """Everything a run draws on the host from its config and seed (docs/design.md
+    section 11): parameters (simulator view), initial variance v0 [theta^2], connectivity,
+    patterns, the recorded sample {exc, inh} of neuron indices, the reference memories."""
+
+    p: model.Params
+    v0: float
+    conn: model.Connectivity
+    pat: model.Patterns
+    sample: dict
+    ref: np.ndarray
+
+
+def draw_host(cfg: dict, seed: int) -> HostDraws:
+    """Return the host's draws of one run of ``cfg`` and ``seed`` (shared by every backend)."""
+    p = derive(cfg).simulator
+    v0 = initial_variance(cfg)
+    rec = cfg["recording"]
+    return HostDraws(
+        p=p, v0=v0, conn=model.draw_connectivity(p, seed, v0),
+        pat=model.draw_patterns(p, seed),
+        sample={"exc": sample_indices(p.n_exc, rec["n_exc_sample"]),
+                "inh": sample_indices(p.n_inh, rec["n_inh_sample"])},
+        ref=protocol.reference_memories(p.episodes, cfg["readout"]["reference_memories"]))
+
+
+def _start_provenance(cfg: dict, backend_name: str, seed: int, threads: dict | None,
+                      est) -> Provenance:
+    prov = Provenance("simulate", cfg, seed=seed, backend=backend_name, config=cfg)
+    if threads is not None:
+        prov.record["threads"] = threads
+    prov.record["cost_estimate"] = {"memory_bytes": round(est.memory_total),
+                                    "memory_parts_bytes": {k: round(v) for k, v in
+                                                           est.memory.items()},
+                                    "wall_s": est.wall_s}
+    return prov
+
+
+def _resume_or_start(out: Path, identity: dict, every: int, host: HostDraws, prov,
+                     stream) -> "protocol.TrainingState":
+    """Return the training state to continue from: the last checkpoint's (without
+    checkpoints only the final one, kept when writing the outputs failed), else a fresh
+    one."""
+    from . import checkpoint
+
+    p = host.p
+    state = checkpoint.load(out, identity, final_only=every == 0, episodes=p.episodes)
+    if state is None:
+        return protocol.TrainingState.fresh(p, host.conn.w0, len(host.ref))
+    if state.next_episode >= p.episodes:
+        print(f"[simulate] all {p.episodes} episodes were trained before the outputs failed "
+              f"to be written: writing them from the final checkpoint",
+              file=stream, flush=True)
+    else:
+        print(f"[simulate] resuming from the checkpoint after episode {state.next_episode}",
+              file=stream, flush=True)
+    prov.record["resumed_from_episode"] = state.next_episode
+    return state
+
+
+def _rebuild_every(cfg: dict, rules: "protocol.ProtocolRules") -> int:
+    """Return the episodes between rebuilds of this protocol (0: none)."""
+    return int(cfg["spinnaker"]["rebuild_every"]) if rules.homeostasis_at == "rebuild" else 0
+
+
+def _build_segment(backend, cfg: dict, host: HostDraws, seed: int, k: int, stop: int,
+                   state, timings: dict, stream) -> None:
+    """Start segment ``k`` (episodes state.next_episode .. stop): a fresh simulator seeded
+    for the segment and replicate, built from the host's current weights."""
+    p = host.p
+    backend.setup(rng_seed=model.simulator_seed(seed, k, int(cfg["simulation"]["replicate"])))
+    t = time.perf_counter()
+    seg_conn = model.Connectivity(lists=host.conn.lists, w0=state.w,
+                                  v_init=model.draw_initial_state(p, seed, k))
+    backend.schedule(p, host.pat, state.next_episode, stop)  # sPyNNaker: cues load with it
+    backend.build(p, seg_conn)
+    timings["build_s"] = round(timings["build_s"] + time.perf_counter() - t, 3)
+    print(f"[simulate] built in {time.perf_counter() - t:.1f} s", file=stream, flush=True)
+    state.trace = PreTrace.empty(p.m)            # a fresh simulator: traces start at 0
+    state.t_offset = state.t_end
+
+
+def _recall_snapshots(backend, cfg: dict, host: HostDraws, seed: int, snapshots: dict,
+                      spiking, state, stream) -> None:
+    """Run the spiking recall sessions of ``snapshots`` {episode: weights} and add their
+    counts, spikes and epochs to ``state``."""
+    batch = recall.run_sessions(backend, host.p, host.conn, host.pat, seed, snapshots,
+                                spiking, host.sample, state.recall_t_end,
+                                int(cfg["simulation"]["replicate"]))
+    recall.append_batch(state.results, batch)
+    for pop, chunk in batch.spikes.items():
+        state.recall_spikes[pop] += chunk
+    state.recall_epochs += batch.epochs
+    state.recall_t_end = batch.t_end
+    state.recall_wall_s += batch.wall_s
+    state.recall_max_weight_change = max(state.recall_max_weight_change,
+                                         batch.max_weight_change)
+    print(f"[simulate] spiking recall after episodes {sorted(snapshots)}: "
+          f"{len(batch.memory)} cues in {batch.wall_s:.1f} s", file=stream, flush=True)
+
+
+def _train(backend, cfg: dict, host: HostDraws, seed: int, state, out: Path, identity: dict,
+           spiking, points: set, timings: dict, stream) -> None:
+    """Train every episode not in ``state`` yet, segment by segment (checkpoints and the
+    protocol's rebuilds), with the spiking recall after its points; checkpoint after each
+    segment when checkpointing and after the last one always."""
+    from . import checkpoint
+
+    p = host.p
+    every = cfg["simulation"]["checkpoint_every"]
+    rules = backend.protocol
+    rebuild = _rebuild_every(cfg, rules)
+    homeostasis = cfg["protocol"]["homeostasis"]
+    progress = protocol.Progress(p.episodes, stream, f"[simulate seed {seed}] ")
+    for k, (a, b) in enumerate(segments(p.episodes, every, rebuild)):
+        if b <= state.next_episode:
+            continue
+        if homeostasis and rebuild > 0 and a > 0 and a % rebuild == 0:
+            # the hardware protocol's homeostasis: on the host, loaded with the rebuild
+            state.w = protocol.homeostasis(state.w, p.m0)
+        _build_segment(backend, cfg, host, seed, k, b, state, timings, stream)
+        progress.restart(state.next_episode)
+        snapshots: dict[int, np.ndarray] = {}
+        protocol.run_episodes(backend, p, host.pat, seed, state, b, homeostasis, host.ref,
+                              host.sample, set(cfg["recording"]["full_weights_at"]),
+                              progress=progress, snapshot_at=points, snapshots=snapshots,
+                              rules=rules)
+        state.translation = backend.translation_report()
+        backend.end()
+        if snapshots:
+            _recall_snapshots(backend, cfg, host, seed, snapshots, spiking, state, stream)
+        if b == p.episodes or every > 0:
+            # after the last episode always: the outputs are made from this state, and a
+            # failure while they are written must not lose the simulation
+            checkpoint.save(out, state, identity)
+            print(f"[simulate] checkpoint saved after episode {b}", file=stream, flush=True)
+
+
 def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out: Path,
                      stream, threads: dict | None, est) -> dict:
+    """The run in named stages: provenance, host draws, backend, resume, train, write."""
     from backends import get_backend
 
     from . import checkpoint
@@ -268,23 +410,9 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
     # a rerun: the directory no longer holds a finished run (provenance.json marks one)
     (out / "provenance.json").unlink(missing_ok=True)
     h = config_hash(cfg)
-    prov = Provenance("simulate", cfg, seed=seed, backend=backend_name, config=cfg)
-    if threads is not None:
-        prov.record["threads"] = threads
-    prov.record["cost_estimate"] = {"memory_bytes": round(est.memory_total),
-                                    "memory_parts_bytes": {k: round(v) for k, v in
-                                                           est.memory.items()},
-                                    "wall_s": est.wall_s}
-    p = model.params_from_config(cfg)
-    v0 = initial_variance(cfg)
-    conn = model.draw_connectivity(p, seed, v0)
-    pat = model.draw_patterns(p, seed)
-    rec = cfg["recording"]
-    sample = {"exc": sample_indices(p.n_exc, rec["n_exc_sample"]),
-              "inh": sample_indices(p.n_inh, rec["n_inh_sample"])}
-    ref = protocol.reference_memories(p.episodes, cfg["readout"]["reference_memories"])
-    every = cfg["simulation"]["checkpoint_every"]
-    replicate = int(cfg["simulation"].get("replicate", 0))
+    prov = _start_provenance(cfg, backend_name, seed, threads, est)
+    host = draw_host(cfg, seed)
+    p = host.p
     spiking = recall.RecallSettings.from_config(cfg)
     points = set(recall.recall_points(p.episodes, spiking.every)) if spiking else set()
     identity = {"config_hash": h, "seed": seed, "backend": backend_name}
@@ -292,83 +420,24 @@ def _simulate_locked(cfg: dict, run_cfg: dict, backend_name: str, seed: int, out
     backend = get_backend(backend_name)(run_cfg, seed, out)
     print(f"[simulate] {backend.label}: seed {seed}, {p.n_exc}+{p.n_inh} neurons, "
           f"{p.m} inputs, {p.episodes} episodes -> {out}", file=stream, flush=True)
-    if getattr(backend, "map_only", False):
-        return map_only(backend, cfg, p, conn, pat, seed, out, prov, stream)
+    if backend.map_only:
+        return map_only(backend, cfg, p, host.conn, host.pat, seed, out, prov, stream)
     prov.record["nest_threads"] = check_granted_cores(run_cfg, stream=stream)
-    if getattr(backend, "execution", None):
+    if backend.execution:
         prov.record["execution"] = backend.execution      # e.g. "virtual: no dynamics"
-    # a run resumes from its last checkpoint; without checkpoints only from the final one
-    # (kept when writing the outputs failed: the outputs are written again, no simulation)
-    state = checkpoint.load(out, identity, final_only=every == 0, episodes=p.episodes)
-    translation = state.translation if state is not None else None
-    if state is not None and state.next_episode >= p.episodes:
-        print(f"[simulate] all {p.episodes} episodes were trained before the outputs failed "
-              f"to be written: writing them from the final checkpoint",
-              file=stream, flush=True)
-        prov.record["resumed_from_episode"] = state.next_episode
-    elif state is not None:
-        print(f"[simulate] resuming from the checkpoint after episode {state.next_episode}",
-              file=stream, flush=True)
-        prov.record["resumed_from_episode"] = state.next_episode
-    else:
-        state = protocol.TrainingState.fresh(p, conn.w0, len(ref))
-    progress = protocol.Progress(p.episodes, stream, f"[simulate seed {seed}] ")
-    timings = prov.record.setdefault("timings", {"build_s": 0.0})
-    rules = getattr(backend, "protocol", protocol.NEST_PROTOCOL)
-    rebuild = int(cfg["spinnaker"].get("rebuild_every", 0)) \
-        if rules.homeostasis_at == "rebuild" else 0
-    homeostasis_at_build = cfg["protocol"]["homeostasis"] and rebuild > 0
+    rules = backend.protocol
     prov.record["protocol"] = {"name": rules.name, "description": rules.description,
-                               "rebuild_every": rebuild,
+                               "rebuild_every": _rebuild_every(cfg, rules),
                                "deviations": protocol.protocol_deviations(rules, cfg)}
-    for k, (a, b) in enumerate(segments(p.episodes, every, rebuild)):
-        if b <= state.next_episode:
-            continue
-        if homeostasis_at_build and a > 0 and a % rebuild == 0:
-            # the hardware protocol's homeostasis: on the host, loaded with the rebuild
-            state.w = protocol.homeostasis(state.w, p.m0)
-        backend.setup(rng_seed=model.simulator_seed(seed, k, replicate))
-        t = time.perf_counter()
-        seg_conn = model.Connectivity(lists=conn.lists, w0=state.w,
-                                      v_init=model.draw_initial_state(p, seed, k))
-        if hasattr(backend, "schedule"):      # sPyNNaker: the segment's cues load with it
-            backend.schedule(p, pat, state.next_episode, b)
-        backend.build(p, seg_conn)
-        timings["build_s"] = round(timings["build_s"] + time.perf_counter() - t, 3)
-        print(f"[simulate] built in {time.perf_counter() - t:.1f} s", file=stream, flush=True)
-        state.trace = PreTrace.empty(p.m)            # a fresh simulator: traces start at 0
-        progress.restart(state.next_episode)
-        state.t_offset = state.t_end
-        snapshots: dict[int, np.ndarray] = {}
-        protocol.run_episodes(backend, p, pat, seed, state, b, cfg["protocol"]["homeostasis"],
-                              ref, sample, set(rec["full_weights_at"]), progress=progress,
-                              snapshot_at=points, snapshots=snapshots, rules=rules)
-        translation = backend.translation_report()
-        backend.end()
-        if snapshots:
-            batch = recall.run_sessions(backend, p, conn, pat, seed, snapshots, spiking,
-                                        sample, state.recall_t_end, replicate)
-            recall.append_batch(state.results, batch)
-            for pop, chunk in batch.spikes.items():
-                state.recall_spikes[pop] += chunk
-            state.recall_epochs += batch.epochs
-            state.recall_t_end = batch.t_end
-            state.recall_wall_s += batch.wall_s
-            state.recall_max_weight_change = max(state.recall_max_weight_change,
-                                                 batch.max_weight_change)
-            print(f"[simulate] spiking recall after episodes {sorted(snapshots)}: "
-                  f"{len(batch.memory)} cues in {batch.wall_s:.1f} s", file=stream, flush=True)
-        state.translation = translation
-        if b == p.episodes or every > 0:
-            # after the last episode always: the outputs below are made from this state,
-            # and a failure while they are written must not lose the simulation
-            checkpoint.save(out, state, identity)
-            print(f"[simulate] checkpoint saved after episode {b}", file=stream, flush=True)
+    every = cfg["simulation"]["checkpoint_every"]
+    state = _resume_or_start(out, identity, every, host, prov, stream)
+    timings = prov.record.setdefault("timings", {"build_s": 0.0})
+    _train(backend, cfg, host, seed, state, out, identity, spiking, points, timings, stream)
 
     try:
-        record = _write_run(out, p, state, pat, ref, conn, sample, v0, h, seed, backend_name,
-                            spiking, points, timings, prov, translation,
-                            backend.produces_spikes)
+        record = _write_run(out, p, state, host.pat, host.ref, host.conn, host.sample,
+                            host.v0, h, seed, backend_name, spiking, points, timings, prov,
+                            state.translation, backend.produces_spikes)
     except Exception as err:
         print(f"[simulate] writing the outputs failed ({type(err).__name__}); the trained "
               f"state is kept in '{out / checkpoint.NAME}': after fixing the cause, rerun the "

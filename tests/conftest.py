@@ -13,6 +13,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 warnings.filterwarnings("ignore", message="Cannot find nest-config")
 
+# The simulator-free tier (config, theory, statistics, docs, the backend contract): no
+# simulation runs in these files; `make test` runs them first (marker `fast`, docs/tests.md)
+SIMULATOR_FREE = ("test_config.py", "test_theory.py", "test_equivalence.py", "test_docs.py",
+                  "test_backend_contract.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if Path(str(item.fspath)).name in SIMULATOR_FREE:
+            item.add_marker(pytest.mark.fast)
+
 
 def tiny_config_dict(**overrides) -> dict:
     """A config small enough for a test: 200 E, 50 I, 40 inputs, 4 episodes of 300 ms."""
@@ -32,7 +43,7 @@ def tiny_config_dict(**overrides) -> dict:
                   "simulation_values": [], "seeds": [1]}
     for dotted, value in overrides.items():
         section, key = dotted.split(".")
-        c[section][key] = value
+        c.setdefault(section, {})[key] = value
     return c
 
 
@@ -40,8 +51,9 @@ def built_nest(cfg: dict, seed: int):
     """Return (Params, Connectivity, Patterns, NestBackend) of the model built on NEST."""
     from backends.nest import NestBackend
     from pipeline import model
+    from pipeline.parameters import derive
 
-    p = model.params_from_config(cfg)
+    p = derive(cfg).simulator
     conn = model.draw_connectivity(p, seed, 1e-4)
     pat = model.draw_patterns(p, seed)
     b = NestBackend(cfg, seed, None)

@@ -7,6 +7,7 @@ import numpy as np
 
 from backends.nest import NestBackend
 from pipeline import model, protocol
+from pipeline.parameters import derive
 
 KEYS = ["source", "target", "weight", "delay", "port", "target_thread", "receptor"]
 
@@ -14,7 +15,7 @@ KEYS = ["source", "target", "weight", "delay", "port", "target_thread", "recepto
 def _build_and_present(cfg: dict, bulk: bool) -> dict:
     """Build the tiny model (bulk or PyNN's FromListConnector), present episode 0 and
     return every connection's state, the episode's spikes and its cue weights."""
-    p = model.params_from_config(cfg)
+    p = derive(cfg).simulator
     conn = model.draw_connectivity(p, 3, 1e-4)
     pat = model.draw_patterns(p, 3)
     b = NestBackend(cfg, 3, None)

@@ -50,8 +50,8 @@ def test_coding_level_above_one_is_rejected():
 
 
 @pytest.mark.parametrize("overrides, words", [
-    ({"inputs.f_c": 0.001}, "'inputs.f_c' * 'inputs.m'"),
-    ({"targets.f_s": 0.001}, "'targets.f_s' * 'network.n_exc'"),
+    ({"inputs.f_c": 0.001}, "'inputs.f_c' = 0.001 makes 0.001 * 'inputs.m' = 0.04"),
+    ({"targets.f_s": 0.001}, "'targets.f_s' = 0.001 makes 0.001 * 'network.n_exc' = 0.2"),
     ({"protocol.episodes": 0}, "protocol.episodes"),
     ({"network.c_exc": 10_000}, "network.c_exc"),
     ({"protocol.t_train_ms": 100.05}, "protocol.t_train_ms"),
@@ -90,3 +90,47 @@ def test_cli_rejects_an_unknown_backend(tmp_path, write_config):
                         "--backend", "loihi", "--seed", "1", "--out", str(tmp_path / "run")],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "loihi" in r.stderr and "nest" in r.stderr
+
+
+# ------------------------------------------------------------ one parameter derivation
+@pytest.mark.parametrize("key, value, options", [
+    ("inputs.f_c", 0.11, "f_c = 0.1 or f_c = 0.125"),        # 0.11 * 40 = 4.4 inputs
+    ("targets.f_s", 0.1025, "f_s = 0.1 or f_s = 0.105"),     # 0.1025 * 200 = 20.5 E neurons
+])
+def test_a_pattern_that_is_not_a_whole_number_of_neurons_is_refused(key, value, options):
+    message = _error(tiny_config_dict(**{key: value}))
+    assert f"'{key}' = {value:g}" in message and options in message
+
+
+def test_simulation_and_theory_count_the_same_cue_and_target():
+    from pipeline.parameters import derive
+
+    # 0.07 * 100 = 7.000000000000001 in float64: a whole number to rounding
+    p = derive(load_config([], overrides=["inputs.f_c=0.07"]))
+    assert p.simulator.n_cue == 7 and p.theory.n_cue == 7.0
+    assert p.simulator.n_target == round(p.theory.f_s * p.simulator.n_exc) == 100
+    # the two views are the same numbers in two unit systems
+    assert p.simulator.tau_c / p.simulator.tau_m == p.theory.stdp.tau_c
+    assert p.simulator.nu1 * p.simulator.tau_m / 1000.0 == pytest.approx(p.theory.nu1,
+                                                                         rel=1e-15)
+
+
+def test_config_command_prints_the_full_config_and_its_hash():
+    r = subprocess.run([sys.executable, "-m", "pipeline", "config", "--config",
+                        "config/paper.yaml"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    cfg = load_config("config/paper.yaml")
+    assert config_hash(cfg) in r.stdout.splitlines()[0]
+    import yaml
+    assert yaml.safe_load(r.stdout) == cfg
+
+
+def test_schema_backends_are_the_registered_ones():
+    import yaml
+
+    from backends import MAPPING_ONLY, REGISTRY
+
+    schema = yaml.safe_load((ROOT / "config" / "schema.yaml").read_text())
+    every = set(schema["$defs"]["backend"]["enum"])
+    spiking = set(schema["$defs"]["spiking_backend"]["enum"])
+    assert every <= set(REGISTRY) and spiking == every - set(MAPPING_ONLY)

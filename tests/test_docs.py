@@ -39,3 +39,17 @@ def test_links_and_images_resolve_in_the_repository(page):
             ids = {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
                    for h in re.findall(r"^#+ (.*)$", dest.read_text(), re.M)}
             assert anchor in ids, f"{page.name}: no heading '{anchor}' in {dest.name}"
+
+
+def test_performance_tables_are_those_of_the_benchmark_results():
+    """docs/performance.md's tables are generated from bench/results.json (bench/table.py
+    --write), never edited by hand."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location("bench_table", ROOT / "bench" / "table.py")
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    res = json.loads((ROOT / "bench" / "results.json").read_text())
+    page = (ROOT / "docs" / "performance.md").read_text()
+    assert table.tables_block(page) == table.expected_block(res)

@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 
 from pipeline import model, protocol
+from pipeline.parameters import derive
 from pipeline.protocol import homeostasis
 from pipeline.readout import capacity_from_curve, forgetting_curves, recall_accuracy
 
 
 def test_equal_seeds_give_identical_networks_and_inputs(tiny_cfg):
-    p = model.params_from_config(tiny_cfg)
+    p = derive(tiny_cfg).simulator
     a, b, c = (model.draw_connectivity(p, s, 1e-4) for s in (7, 7, 8))
     for key in a.lists:
         assert np.array_equal(a.lists[key], b.lists[key])
@@ -29,7 +30,7 @@ def test_equal_seeds_give_identical_networks_and_inputs(tiny_cfg):
 
 
 def test_connectivity_has_the_configured_in_degrees(tiny_cfg):
-    p = model.params_from_config(tiny_cfg)
+    p = derive(tiny_cfg).simulator
     conn = model.draw_connectivity(p, 1, 1e-4)
     for (pre, post), k in ((("exc", "exc"), p.c_exc), (("inh", "exc"), p.c_inh),
                            (("exc", "inh"), p.c_exc), (("inh", "inh"), p.c_inh)):
@@ -42,7 +43,7 @@ def test_connectivity_has_the_configured_in_degrees(tiny_cfg):
 
 
 def test_input_spikes_have_the_configured_rates(tiny_cfg):
-    p = model.params_from_config(tiny_cfg)
+    p = derive(tiny_cfg).simulator
     cue = np.arange(p.n_cue)
     trains = model.draw_input_spikes(p, 1, 0, cue, 0.0, 20000.0, 0.1)
     n_cue_spikes = sum(len(trains[m]) for m in cue)
@@ -102,7 +103,7 @@ def _free_membrane(dt: float, t_sim: float = 20000.0):
         "network.j": 0.0, "inputs.nu1_hz": 0.0, "targets.supervision_hz": 0.0,
         "network.n_exc": 50, "network.n_inh": 50, "network.c_exc": 0, "network.c_inh": 0,
         "simulation.dt_ms": dt, "protocol.t_warm_ms": 0.0}))
-    p = model.params_from_config(cfg)
+    p = derive(cfg).simulator
     b = NestBackend(cfg, 11, None)
     b.setup()
     net = b.build(p, model.draw_connectivity(p, 11, 0.0))
@@ -152,7 +153,7 @@ def test_supervision_without_parrots_is_poisson_shot_noise(backend_name):
         "network.j": 0.0, "inputs.nu1_hz": 0.0, "noise.d_exc": 0.0, "noise.d_inh": 0.0,
         "network.n_exc": 100, "network.n_inh": 25, "network.c_exc": 0, "network.c_inh": 0,
         "protocol.t_warm_ms": 0.0}))
-    p = model.params_from_config(cfg)
+    p = derive(cfg).simulator
     pat = model.draw_patterns(p, 3)
     b = get_backend(backend_name)(cfg, 3, None)
     b.setup()

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from pipeline import model, protocol
+from pipeline.parameters import derive
 from pipeline.config import validate_config
 from tests.conftest import tiny_config_dict
 
@@ -37,7 +38,7 @@ def _free_membrane(t_sim: float = 20000.0):
         "network.j": 0.0, "inputs.nu1_hz": 0.0, "targets.supervision_hz": 0.0,
         "network.n_exc": 50, "network.n_inh": 50, "network.c_exc": 0, "network.c_inh": 0,
         "protocol.t_warm_ms": 0.0}))
-    p = model.params_from_config(cfg)
+    p = derive(cfg).simulator
     b = _backend(cfg, 11)
     net = b.build(p, model.draw_connectivity(p, 11, 0.0))
     recs = {}
@@ -76,7 +77,7 @@ def _one_synapse_run(t_pre: list[float], t_drive: list[float], t_sim: float,
 
     sim = import_pynn()
     cfg = validate_config(_tiny())
-    p = model.params_from_config(cfg)
+    p = derive(cfg).simulator
     tr = neuron_translation(cfg)
     s = tr.scale(p)
     sim.setup(timestep=0.1, min_delay=0.1)
@@ -149,7 +150,7 @@ def test_post_then_pre_depresses_multiplicatively():
 def test_no_weight_change_during_warm_up_and_reads_match_writes(tiny_cfg):
     """Plasticity off leaves every weight bitwise unchanged (and what accumulated is
     discarded); on, they move. Written weights read back exactly."""
-    p = model.params_from_config(tiny_cfg)
+    p = derive(tiny_cfg).simulator
     conn = model.draw_connectivity(p, 1, 1e-4)
     pat = model.draw_patterns(p, 1)
     b = _backend(tiny_cfg)
@@ -172,12 +173,15 @@ def test_no_weight_change_during_warm_up_and_reads_match_writes(tiny_cfg):
     assert len(b.spikes("inputs")[0]) == sum(int((t >= 300.0).sum()) for t in trains)
     b.write_weights(rows, before)
     np.testing.assert_allclose(b.read_weights(rows), before, rtol=1e-15, atol=0)
+    # the flat read of every weight, row by row (unclipped; none is out of range here)
+    np.testing.assert_array_equal(b.plastic_weights_flat(),
+                                  b.read_weights(np.arange(p.m)).ravel())
     b.end()
 
 
 def test_build_checks_what_neuron_holds(tiny_cfg):
     """A translation that NEURON does not end up holding stops the build with a message."""
-    p = model.params_from_config(tiny_cfg)
+    p = derive(tiny_cfg).simulator
     b = _backend(tiny_cfg)
     params = dict(b.translation.parameters, A_minus=lambda p: 2 * -p.r_ac)
     b.translation = dataclasses.replace(b.translation, parameters=params)

@@ -1,4 +1,4 @@
-"""Spiking recall (docs/design.md section 4, issue 10): recall never changes training, its
+"""Spiking recall (docs/design.md section 4): recall never changes training, its
 accuracy and spikes are written, the tie rule and the theory's limits are right."""
 from __future__ import annotations
 

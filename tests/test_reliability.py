@@ -208,7 +208,7 @@ def invalid_configs(draw):
         allowed = set(SCHEMA["properties"][section].get("properties", {}))
         key = draw(st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1,
                            max_size=12).filter(lambda k: k not in allowed))
-        cfg[section][key] = draw(st.integers())
+        cfg.setdefault(section, {})[key] = draw(st.integers())
         return cfg, f"{section}.{key}"
     if kind == "missing":
         path, _ = draw(st.sampled_from([(p, s) for p, s in LEAVES
@@ -286,7 +286,8 @@ def test_oversized_runs_are_refused_before_anything_is_built(n_exc, m, episodes)
     from pipeline.cost import InsufficientMemoryError
     from pipeline.simulate import check_cost
 
-    c = tiny_config_dict(**{"network.n_exc": n_exc, "inputs.m": max(m, 10),
+    # multiples of 10: a cue (f_c = 0.1) and a target (f_s = 0.1) are whole numbers
+    c = tiny_config_dict(**{"network.n_exc": 10 * (n_exc // 10), "inputs.m": 10 * max(m // 10, 1),
                             "protocol.episodes": episodes, "recording.full_weights_at": []})
     cfg = validate_config(c)
     with pytest.raises(InsufficientMemoryError) as exc:

@@ -13,6 +13,7 @@ import pytest
 from backends.spinnaker import (a_plus_substitute, quantise, ring_buffer_shift, rule_error,
                                 w_max_substitute, weight_quantum)
 from pipeline import model
+from pipeline.parameters import derive
 from pipeline.config import validate_config
 from tests.conftest import ROOT, tiny_config_dict
 
@@ -59,7 +60,7 @@ def test_virtual_board_mapping_without_a_home_config(tmp_path, write_config):
 
 def test_translation_numbers():
     cfg = validate_config(tiny_config_dict())
-    p = model.params_from_config(cfg)
+    p = derive(cfg).simulator
     # w_max' = 4 theta = 80 mV -> shift ceil(log2 80) = 7 -> quantum 2**-8 mV
     assert w_max_substitute(p, cfg) == 80.0
     assert ring_buffer_shift(80.0) == 7 and ring_buffer_shift(64.0) == 7
@@ -95,7 +96,7 @@ def test_emulation_synapse_is_spynnakers_multiplicative_rule():
     from backends.nest_spinnaker import NestSpinnakerBackend
 
     cfg = validate_config(tiny_config_dict())
-    p = model.params_from_config(cfg)
+    p = derive(cfg).simulator
     b = NestSpinnakerBackend(cfg, 1, None)
     sim = import_pynn()
     sim.setup(timestep=b.dt, min_delay=b.dt, spike_precision="on_grid", verbosity="error")

@@ -22,7 +22,8 @@ from pipeline.theory.linear_response import alpha, beta, linear_responses, log_s
 from pipeline.theory.memory import capacity_from_curve, memory_trace, predicted_accuracy
 from pipeline.theory.moments import integrate_episode
 from pipeline.theory.network import solve_rates
-from pipeline.theory.params import TheoryParams
+from pipeline.config_sources import load_config
+from pipeline.parameters import TheoryParams, derive
 from pipeline.theory.populations import class_probabilities, episode_map, stationary_state
 from pipeline.theory.siegert import lif_rate
 
@@ -30,12 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _config(name: str = "default", **overrides) -> dict:
-    with open(ROOT / "config" / f"{name}.yaml") as fh:
-        cfg = yaml.safe_load(fh)
-    for dotted, value in overrides.items():
-        section, key = dotted.split(".")
-        cfg[section][key] = value
-    return cfg
+    """The checked config of config/<name>.yaml with overrides {section.key: value}."""
+    files = [] if name == "default" else [ROOT / "config" / f"{name}.yaml"]
+    return load_config(files, overrides=[f"{k}={v}" for k, v in overrides.items()])
 
 
 # --------------------------------------------------------------------------- Siegert
@@ -177,7 +175,7 @@ def test_drift_full_minus_rate_only_is_correlation_term(mu, d, nu, w):
 
 @pytest.fixture(scope="module")
 def default_params() -> TheoryParams:
-    return TheoryParams.from_config(_config("default"))
+    return derive(_config("default")).theory
 
 
 def test_params_unit_conversion(default_params):
@@ -241,9 +239,10 @@ def test_stationary_variance_entry_point_equals_an_uncached_solution(cross):
     the cross-correlation flag reaches the solver (the two versions differ)."""
     cfg = _config("default")
     cached = stationary_variance(cfg, cross)
-    other = _config("default", **{"protocol.episodes": 7, "readout.threshold": 0.3,
+    other = _config("default", **{"protocol.episodes": 7, "recording.full_weights_at": [0],
+                                  "readout.threshold": 0.3,
                                   "weights.v0": 1e-4})
-    direct = stationary_state(TheoryParams.from_config(other), cross).v_star
+    direct = stationary_state(derive(other).theory, cross).v_star
     # the same arithmetic if the three keys do not enter V*; 1e-12 relative is far below
     # brentq's 1e-10 convergence, so a V* that depended on them would show
     assert direct == pytest.approx(cached, rel=1e-12)
@@ -280,7 +279,8 @@ def test_capacity_falls_with_coding_level_and_rate_only_is_larger():
     caps = []
     for f_c in (0.05, 0.1, 0.2):
         # enough episodes that both curves cross (the default's 60 do not for rate-only)
-        pred = predict(_config("default", **{"inputs.f_c": f_c, "protocol.episodes": 400}))
+        pred = predict(_config("default", **{"inputs.f_c": f_c, "protocol.episodes": 400,
+                                             "readout.spiking": False}))
         assert pred["crossed_full"] and pred["crossed_rate_only"]
         assert pred["capacity_rate_only"] >= pred["capacity_full"]
         caps.append((pred["capacity_full"], pred["capacity_rate_only"]))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from pipeline import model
+from pipeline.parameters import derive
 from pipeline.config import validate_config
 from pipeline.theory.drift import single_synapse_drift
 from pipeline.theory.siegert import lif_rate, lif_rate_finite_step
@@ -17,7 +18,7 @@ from tests.conftest import tiny_config_dict
 
 
 def _params():
-    return model.params_from_config(validate_config(tiny_config_dict()))
+    return derive(validate_config(tiny_config_dict().simulator))
 
 
 def _lif_population(sim, p, n, mu, d, dt):

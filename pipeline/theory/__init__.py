@@ -9,7 +9,8 @@ Public entry points:
   weight variance when ``weights.v0 == 'stationary'``.
 
 Units inside the theory: time in tau_m, voltage and weights in theta, rates in 1/tau_m;
-config units (Hz, ms) are converted in :mod:`.params`; rates are reported back in Hz.
+config units (Hz, ms) are converted once, by ``pipeline.parameters.derive``; rates are
+reported back in Hz.
 If ``weights.v0`` is a number, the simulation starts from that variance, but the theory's
 prediction still uses its own stationary variance V*: the forgetting curve it predicts is
 that of the stationary (steady) regime, which the simulation reaches after a few episodes.
@@ -18,7 +19,7 @@ no stationary regime and the prediction describes the homeostatic model (a note 
 
 Modules: siegert (rate), linear_response (alpha, beta), drift (A, B of one synapse),
 moments (episode integration), network (self-consistent rates), populations (classes,
-homeostasis, V*), memory (trace, accuracy, capacity), params (config -> paper units), cli.
+homeostasis, V*), memory (trace, accuracy, capacity), params (the parameter classes), cli.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ import numpy as np
 
 from .failures import TheoryError, failures_in_words
 from .memory import capacity_from_curve, memory_trace, predicted_accuracy
+from ..parameters import derive
 from .params import PAPER_STDP, STDPParams, TheoryParams
 from .populations import StationaryState, by_class, class_probabilities, stationary_state
 
@@ -66,7 +68,7 @@ def stationary_variance(config: Mapping[str, Any], cross_correlations: bool = Tr
     (``cross_correlations`` True) or the rate-only one (arXiv 2508.13846, docs/design.md s. 5).
     ``config`` is the full experiment config dict."""
     with failures_in_words(config, "the theory's stationary variance (weights.v0: stationary)"):
-        return float(_stationary(TheoryParams.from_config(config),
+        return float(_stationary(derive(config).theory,
                                  bool(cross_correlations)).v_star)
 
 
@@ -150,7 +152,7 @@ def predict(config: Mapping[str, Any]) -> dict[str, Any]:
     (K, G of a stored pattern by age), plus units, params (paper units), notes.
     """
     with failures_in_words(config):
-        p = TheoryParams.from_config(config)
+        p = derive(config).theory
         out = predict_params(p)
         readout = config.get("readout", {}) or {}
         if readout.get("spiking"):

@@ -54,11 +54,11 @@ def run_drift(args: argparse.Namespace) -> int:
     units. --mu/--d are the post neuron's input WITHOUT the synapse. Returns 0
     (arXiv 2508.13846; Lindner & Schimansky-Geier 2001)."""
     from .drift import single_synapse_drift
-    from .params import PAPER_STDP, STDPParams
+    from .params import PAPER_STDP
     if args.config:
         from ..config_sources import load_config
-        cfg = load_config(args.config)
-        stdp = STDPParams.from_config(cfg["stdp"], float(cfg["network"]["tau_m_ms"]))
+        from ..parameters import derive
+        stdp = derive(load_config(args.config)).theory.stdp
     else:
         stdp = PAPER_STDP
     from .failures import failures_in_words

@@ -8,11 +8,10 @@ seed (paired); when their seeds are disjoint, side by side (unpaired).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from ..analysis import training_windows, trains_by_population
-from ..io import ResultFileError, read_csv, read_json, read_npz, read_spikes_nix
+from ..io import ResultFileError
+from ..run_directory import RunDirectory, open_run
 
 # Config keys that do not change what a run trains (its episodes' weights and spikes): the
 # simulator's own random streams, parallelism, recording and the spiking recall (which
@@ -24,55 +23,21 @@ EXECUTION_PREFIXES = ("recording.", "readout.spiking", "readout.t_recall", "read
                       "sweep.", "validation.")
 
 
-@dataclass
-class RunData:
-    """One finished run directory, with everything the statistics need."""
+#: One run of a comparison: the run directory, read by pipeline/run_directory.py.
+RunData = RunDirectory
 
-    path: Path
-    provenance: dict
-    trains: dict
-    windows: list
-    weights: dict
-    episodes: list
-
-    @property
-    def cfg(self) -> dict:
-        return self.provenance.get("config") or {}
-
-    @property
-    def seed(self) -> int:
-        return int(self.provenance.get("seed"))
-
-    @property
-    def backend(self) -> str:
-        return str(self.provenance.get("backend"))
-
-    @property
-    def replicate(self) -> int:
-        return int(self.cfg.get("simulation", {}).get("replicate", 0))
+#: The weights.npz arrays the statistics read.
+REQUIRED_WEIGHTS = ("cue_sums", "targets", "cues", "reference", "class_mean", "class_var")
 
 
 def load_run(path: Path) -> RunData:
-    """Read one run directory; ResultFileError names the run and what is wrong."""
-    path = Path(path)
-    if not path.is_dir():
-        raise ResultFileError(f"run '{path}' does not exist: simulate it first (`python -m "
-                              f"pipeline simulate --out {path} ...`)")
-    if not (path / "provenance.json").is_file():
-        raise ResultFileError(f"run '{path}' is unfinished or not a run: it has no "
-                              f"provenance.json (simulate writes it last); rerun simulate")
-    prov = read_json(path / "provenance.json", "provenance file")
-    if not prov.get("produces_spikes", True):
-        raise ResultFileError(f"run '{path}' ({prov.get('backend')}) produced no spikes (a "
-                              f"virtual SpiNNaker board maps but does not simulate); it "
-                              f"cannot be validated")
-    block = read_spikes_nix(path / "spikes.nix")
-    return RunData(path=path, provenance=prov, trains=trains_by_population(block),
-                   windows=training_windows(block),
-                   weights=read_npz(path / "weights.npz",
-                                    required=("cue_sums", "targets", "cues", "reference",
-                                              "class_mean", "class_var")),
-                   episodes=read_csv(path / "episodes.csv"))
+    """Read one run directory (its weights, spikes and episodes now, so that a damaged
+    file stops the comparison before any statistic); ResultFileError names the run and
+    what is wrong."""
+    run = open_run(path, "statistics to validate")
+    run.require_weights(*REQUIRED_WEIGHTS)
+    run.trains, run.windows, run.episodes    # read now: every damaged file is named at once
+    return run
 
 
 def load_side(paths: list[Path], side: str, name: str = "") -> list[RunData]:

@@ -23,6 +23,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..analysis import BIN_MS as CCG_BIN_MS
+from ..analysis import MAX_LAG_MS as CCG_MAX_LAG_MS
 from ..analysis import bin_counts, class_pairs, summed_ccg
 from ..protocol import CLASSES
 from ..readout import capacity_from_curve, forgetting_curves
@@ -30,8 +32,6 @@ from .equivalence import nanmean_rows
 from .runs import RunData
 
 CORR_BIN_MS = 10.0       # spike-count bins of the pairwise correlations
-CCG_BIN_MS = 1.0
-CCG_MAX_LAG_MS = 250.0
 CCG_CAUSAL_MS = 50.0     # the causal excess is integrated over (0, 50] ms after a pre spike
 CCG_BASELINE_MS = 150.0  # lags beyond +-150 ms estimate the uncorrelated level
 FAMILIES = ("rates", "irregularity", "correlations", "ccg", "weight_change", "weights",
@@ -222,7 +222,7 @@ def forgetting_measure(run: RunData, ctx: dict) -> Units | None:
 def capacity_measure(run: RunData, ctx: dict) -> Units | None:
     """Capacity [episodes] of the run's mean forgetting curve (the readout's threshold);
     units: the reference memories' curves (resampled whole by the bootstrap)."""
-    thr = float(run.cfg.get("readout", {}).get("threshold", 0.5))
+    thr = float(run.cfg["readout"]["threshold"])
 
     def capacity(curves: np.ndarray) -> float:
         with warnings.catch_warnings():

@@ -1,7 +1,7 @@
 """Configs that pass a range check but are still wrong, and machines that fight back:
 non-finite numbers, numbers in scientific notation, edge seeds, oversized runs, more
 threads than cores, a full disk, two runs into one directory, and the code version in
-provenance (issue 13). Every case ends in a one-line message or a warning and a correct
+provenance. Every case ends in a one-line message or a warning and a correct
 run, never a traceback."""
 from __future__ import annotations
 
