@@ -26,12 +26,9 @@ def nest_rate(mu: float, d: float, dt: float, n: int = 500, t_sim: float = 10000
               t0: float = 200.0) -> tuple[float, int]:
     """Return (rate [Hz], spike count) of n LIF neurons in NEST at time step dt [ms]."""
     from backends.nest import import_pynn
-    from pipeline import model
-    from pipeline.config import validate_config
-    from tests.conftest import tiny_config_dict
-    from tests.test_theory_nest import _lif_population
+    from tests.test_theory_nest import _lif_population, _params
 
-    p = model.params_from_config(validate_config(tiny_config_dict()))
+    p = _params()
     sim = import_pynn()
     sim.setup(timestep=dt, min_delay=dt, spike_precision="on_grid", verbosity="error",
               rng_seed=7)

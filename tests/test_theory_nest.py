@@ -18,7 +18,7 @@ from tests.conftest import tiny_config_dict
 
 
 def _params():
-    return derive(validate_config(tiny_config_dict().simulator))
+    return derive(validate_config(tiny_config_dict())).simulator
 
 
 def _lif_population(sim, p, n, mu, d, dt):

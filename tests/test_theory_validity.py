@@ -10,7 +10,8 @@ import pytest
 
 from pipeline.config import config_hash
 from pipeline.config_sources import load_config
-from pipeline.theory import TheoryParams, predict
+from pipeline.parameters import derive
+from pipeline.theory import predict
 from pipeline.theory.matrix import episode_map_linear, matrix_trace
 from pipeline.theory.memory import MemoryTrace, predicted_accuracy
 from pipeline.theory.network import solve_rates
@@ -70,7 +71,7 @@ def test_finite_step_rate_at_zero_step_is_the_siegert_rate():
 
 
 def test_finite_step_network_rates_lie_below_the_continuous_ones():
-    p = TheoryParams.from_config(_default())
+    p = derive(_default()).theory
     m, v = np.full((2, 2), p.m0), np.full((2, 2), 3e-4)
     cont = solve_rates(m, v, p).rates
     fin = solve_rates(m, v, p, dt=0.1 / p.tau_m_ms).rates
@@ -93,7 +94,7 @@ def test_finite_step_key_leaves_the_default_config_hash_alone():
 
 def test_linear_episode_reproduces_the_theory_stationary_episode():
     cfg = _default()
-    p = TheoryParams.from_config(cfg)
+    p = derive(cfg).theory
     pred = predict(cfg)
     lin = episode_map_linear(p, cross_correlations=True)
     m = np.array([[pred["m_full"]["00"], pred["m_full"]["01"]],
@@ -109,7 +110,7 @@ def test_linear_episode_reproduces_the_theory_stationary_episode():
 
 def test_matrix_trace_is_deterministic_and_crosses():
     cfg = _default(protocol__episodes=80)
-    p = TheoryParams.from_config(cfg)
+    p = derive(cfg).theory
     lin = episode_map_linear(p, cross_correlations=True)
     a = matrix_trace(p, lin, 1000, seed=3, n_ref=20, shared_post=True)
     b = matrix_trace(p, lin, 1000, seed=3, n_ref=20, shared_post=True)

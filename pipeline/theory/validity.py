@@ -189,9 +189,9 @@ def corrected_prediction(cfg: Mapping[str, Any], seeds: Sequence[int] | None = N
     capacity_X_per_seed, crossed_X, accuracy_X (mean forgetting curve by age), and the
     linearised episode (slopes l_ab, added variances, Fano factors)."""
     from .matrix import capacity_spread, episode_map_linear
-    from .params import TheoryParams
+    from ..parameters import derive
     seeds = list(CORRECTED_SEEDS if seeds is None else seeds)
-    p = TheoryParams.from_config(cfg)
+    p = derive(cfg).theory
     n_exc = int(cfg["network"]["n_exc"])
     n_ref = int(cfg["readout"]["reference_memories"])
     out: dict[str, Any] = {"seeds": seeds, "shared_post": shared_post,
