@@ -30,7 +30,7 @@ _UNHASHED = (("simulation", "seeds"), ("simulation", "backends"))
 _UNHASHED_SECTIONS = ("validation", "sweep")
 # Keys added after runs existed: at their default they leave the hash (and so every finished
 # run's identity) as it was; any other value is a different experiment
-_HASHED_UNLESS_DEFAULT = {("simulation", "replicate"): 0}
+_HASHED_UNLESS_DEFAULT = {("simulation", "replicate"): 0, ("theory", "finite_step"): False}
 
 
 # Seeds a user may give (--seed, simulation.seeds, sweep.seeds, validation seeds): every one
@@ -241,6 +241,8 @@ def config_hash(cfg: dict) -> str:
     for (section, key), value in _HASHED_UNLESS_DEFAULT.items():
         if c.get(section, {}).get(key, value) == value:
             c.get(section, {}).pop(key, None)
+            if section in c and not c[section]:       # an optional section left empty
+                c.pop(section)
     blob = json.dumps(c, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 

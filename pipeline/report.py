@@ -69,8 +69,13 @@ def build_report(experiment: str, theory: Path, capacities: list[Path], analyses
             label += (" (NEST emulating SpiNNaker's constraints: an approximation; "
                       f"{'/'.join(c.get('protocol', ['nest']))} protocol)")
         lines.append(f"| simulation, {label} | {_fmt_cap(c['capacity_simulation'])} |")
-    lines.append(f"| theory with cross-correlations | {_theory_cap(th, 'full')} |")
-    lines.append(f"| theory, rate only | {_theory_cap(th, 'rate_only')} |")
+    from . import validity_map
+    vmap = validity_map.load()
+    f_c = float(th.get("params", {}).get("f_c", float("nan")))
+    lines.append(f"| theory with cross-correlations | {_theory_cap(th, 'full')} "
+                 f"({validity_map.validity_note(vmap, 'full', f_c)}) |")
+    lines.append(f"| theory, rate only | {_theory_cap(th, 'rate_only')} "
+                 f"({validity_map.validity_note(vmap, 'rate_only', f_c)}) |")
     for p, c in caps:
         sp = c.get("spiking")
         if sp:
@@ -119,11 +124,19 @@ def build_report(experiment: str, theory: Path, capacities: list[Path], analyses
         lines += ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
         lines += ["| " + " | ".join(r[k] for k in keys) + " |" for r in rows]
         lines.append("")
+    lines += validity_map.report_section(vmap, base)
     rates = th.get("rates_full", {})
     lines += ["## Firing rates during training [Hz]", "",
               "| source | target | non-target | inhibitory |", "|---|---|---|---|",
               f"| theory (full) | {rates.get('target', float('nan')):.2f} | "
               f"{rates.get('non_target', float('nan')):.2f} | {rates.get('inhibitory', float('nan')):.2f} |"]
+    for key, label in (("rates_continuous_start_full", "theory (full), start of episode, "
+                        "continuous"), ("rates_finite_step_start_full", "theory (full), start of "
+                        f"episode, finite step {th.get('finite_step_dt_ms', '')} ms")):
+        if key in th:                       # config key theory.finite_step (docs/theory.md)
+            r = th[key]
+            lines.append(f"| {label} | {r['target']:.2f} | {r['non_target']:.2f} | "
+                         f"{r['inhibitory']:.2f} |")
     for p, c in caps:
         for run in c["provenance"].get("runs", []):
             ep = read_csv(Path(run) / "episodes.csv")

@@ -16,7 +16,7 @@ warnings.filterwarnings("ignore", message="Cannot find nest-config")
 # The simulator-free tier (config, theory, statistics, docs, the backend contract): no
 # simulation runs in these files; `make test` runs them first (marker `fast`, docs/tests.md)
 SIMULATOR_FREE = ("test_config.py", "test_theory.py", "test_equivalence.py", "test_docs.py",
-                  "test_backend_contract.py")
+                  "test_backend_contract.py", "test_theory_validity.py")
 
 
 def pytest_collection_modifyitems(config, items):

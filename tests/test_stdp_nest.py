@@ -22,7 +22,7 @@ def _pair_run(t_pre: list[float], t_drive: list[float]):
 
     sim = import_pynn()
 
-    p = derive(validate_config(tiny_config_dict().simulator))
+    p = derive(validate_config(tiny_config_dict())).simulator
     sim.setup(timestep=0.1, min_delay=0.1, spike_precision="on_grid", verbosity="error")
     post = sim.Population(1, sim.IF_curr_delta(**model.neuron_parameters(p, 0.0)))
     post.initialize(v=0.0)

@@ -12,17 +12,13 @@ from pipeline import model
 from pipeline.parameters import derive
 from pipeline.config import validate_config
 from pipeline.theory.drift import single_synapse_drift
-from pipeline.theory.siegert import lif_rate
+from pipeline.theory.siegert import lif_rate, lif_rate_finite_step
 from tests.conftest import tiny_config_dict
 
-# Brunel & Hakim (1999), Fourcaud & Brunel (2002): white noise sampled on a time grid h
-# acts like continuous noise with threshold and reset shifted by -zeta(1/2)/sqrt(2)
-# * sqrt(D h) (paper units).
-FINITE_STEP = 1.0326
 
 
 def _params():
-    return derive(validate_config(tiny_config_dict().simulator))
+    return derive(validate_config(tiny_config_dict())).simulator
 
 
 def _lif_population(sim, p, n, mu, d, dt):
@@ -47,8 +43,9 @@ def test_siegert_rate_matches_nest(mu, d):
     count = sum(int(np.sum(np.asarray(st) > t0)) for st in pop.get_data().segments[0].spiketrains)
     sim.end()
     rate = count / (n * t_sim * 1e-3)
-    shift = FINITE_STEP * math.sqrt(d * dt / p.tau_m)
-    theory = lif_rate(mu, d, v_t=1 + shift, v_r=shift) * 1e3 / p.tau_m
+    # the finite-step rate (threshold and reset raised by 1.0326 sqrt(D h); Brunel & Hakim
+    # 1999, Fourcaud & Brunel 2002), the one definition the theory step reports
+    theory = lif_rate_finite_step(mu, d, dt / p.tau_m) * 1e3 / p.tau_m
     # 5 Poisson standard errors of the count (ISI CV < 1 here makes it conservative)
     # plus 1.5% for the next order of the finite-step correction, O(h/tau_m) = 0.5%.
     tol = 5 / math.sqrt(count) + 0.015

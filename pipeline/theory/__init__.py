@@ -157,6 +157,29 @@ def predict(config: Mapping[str, Any]) -> dict[str, Any]:
         readout = config.get("readout", {}) or {}
         if readout.get("spiking"):
             out.update(predict_spiking(p, out, float(readout["t_recall_ms"])))
+        if (config.get("theory", {}) or {}).get("finite_step"):
+            out.update(predict_finite_step(p, float(config["simulation"]["dt_ms"])))
+    return out
+
+
+def predict_finite_step(p: TheoryParams, dt_ms: float) -> dict[str, Any]:
+    """Return the network rates [Hz] at the simulation's time step ``dt_ms`` beside the
+    continuous ones, for both versions X (config key theory.finite_step; docs/theory.md):
+    rates_finite_step_start_X / rates_continuous_start_X, the self-consistent rates of the
+    target, non-target and inhibitory populations at the start of the stationary episode
+    (every class at m0 and V*), with the Siegert rate replaced by its finite-step version
+    (threshold and reset raised by siegert.finite_step_shift; Brunel & Hakim 1999,
+    Fourcaud & Brunel 2002). Only the rates: the drift and the capacity keep the
+    continuous rates."""
+    from .network import solve_rates
+    dt = dt_ms / p.tau_m_ms
+    out: dict[str, Any] = {"finite_step_dt_ms": dt_ms}
+    for name, cross in (("full", True), ("rate_only", False)):
+        st = _stationary(p, cross)
+        m, v = np.full((2, 2), p.m0), np.full((2, 2), st.v_star)
+        for key, step in (("continuous", 0.0), ("finite_step", dt)):
+            net = solve_rates(m, v, p, r_init=st.at.episode.rates_start, dt=step)
+            out[f"rates_{key}_start_{name}"] = _hz(p, net.rates)
     return out
 
 

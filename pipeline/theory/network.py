@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .params import TheoryParams
-from .siegert import lif_rate
+from .siegert import lif_rate, lif_rate_finite_step
 
 __all__ = ["NetworkRates", "population_inputs", "solve_rates", "POPULATIONS"]
 
@@ -79,16 +79,16 @@ def population_inputs(rates: np.ndarray, m: np.ndarray, v: np.ndarray,
     return mu, d
 
 
-def _siegert_map(rates: np.ndarray, m, v, p) -> np.ndarray:
+def _siegert_map(rates: np.ndarray, m, v, p, dt: float = 0.0) -> np.ndarray:
     mu, d = population_inputs(rates, m, v, p)
-    return lif_rate(mu, d)
+    return lif_rate(mu, d) if dt == 0.0 else lif_rate_finite_step(mu, d, dt)
 
 
-def _newton_step(r, f, res, m, v, p):
+def _newton_step(r, f, res, m, v, p, dt=0.0):
     """One Newton step on F(r) = Siegert(r) - r with a finite-difference Jacobian (one
     vectorised Siegert call) and backtracking; returns (r, f, res) or None if no gain."""
     hstep = 1e-7 * np.maximum(r, 1e-3)
-    fp = _siegert_map(r[None, :] + np.diag(hstep), m, v, p)
+    fp = _siegert_map(r[None, :] + np.diag(hstep), m, v, p, dt)
     jac = ((fp - f[None, :]) / hstep[:, None]).T - np.eye(3)
     try:
         step = np.linalg.solve(jac, -(f - r))
@@ -98,7 +98,7 @@ def _newton_step(r, f, res, m, v, p):
         return None
     for lam in (1.0, 0.5, 0.25):
         r_new = np.maximum(r + lam * step, 0.0)
-        f_new = _siegert_map(r_new, m, v, p)
+        f_new = _siegert_map(r_new, m, v, p, dt)
         res_new = float(np.max(np.abs(f_new - r_new)))
         if res_new < res:
             return r_new, f_new, res_new
@@ -108,7 +108,8 @@ def _newton_step(r, f, res, m, v, p):
 def solve_rates(m: np.ndarray, v: np.ndarray, p: TheoryParams,
                 r_init: np.ndarray | None = None, tol: float = 1e-12,
                 max_iter: int = 5000, damping: float = 0.3,
-                newton: bool = True, newton_below: float = 1e-2) -> NetworkRates:
+                newton: bool = True, newton_below: float = 1e-2,
+                dt: float = 0.0) -> NetworkRates:
     """Return the self-consistent rates [1/tau_m] of target, non-target and inhibitory
     neurons for feed-forward class means m[a, b] [theta] and variances v[a, b] [theta^2].
 
@@ -118,12 +119,13 @@ def solve_rates(m: np.ndarray, v: np.ndarray, p: TheoryParams,
     guarded Newton steps (accepted only if they lower the residual) finish the solve.
     Stops when max |Siegert(r) - r| < ``tol`` [1/tau_m] (arXiv 2508.13846, docs/design.md
     section 5). A solve that does not converge within ``max_iter`` is returned with
-    converged=False (callers check it).
+    converged=False (callers check it). ``dt`` [tau_m] > 0 uses the finite-step rate
+    (siegert.lif_rate_finite_step: the rate of a simulation with that time step).
     """
     m = np.asarray(m, dtype=float)
     v = np.asarray(v, dtype=float)
     r = np.full(3, 0.02) if r_init is None else np.array(r_init, dtype=float)
-    f = _siegert_map(r, m, v, p)
+    f = _siegert_map(r, m, v, p, dt)
     res = float(np.max(np.abs(f - r)))
     eta = damping
     it = 0
@@ -131,12 +133,12 @@ def solve_rates(m: np.ndarray, v: np.ndarray, p: TheoryParams,
     while res > tol and it < max_iter:
         it += 1
         if newton and res < newton_below:
-            nxt = _newton_step(r, f, res, m, v, p)
+            nxt = _newton_step(r, f, res, m, v, p, dt)
             if nxt is not None:
                 r, f, res = nxt
                 continue
         r = np.maximum(r + eta * (f - r), 0.0)
-        f = _siegert_map(r, m, v, p)
+        f = _siegert_map(r, m, v, p, dt)
         res = float(np.max(np.abs(f - r)))
         if it % 20 == 0:
             if res > window_start and eta > 1e-3:
