@@ -60,6 +60,19 @@ def spinnaker_protocol_section(base: Path, path: Path = RESULTS) -> list[str]:
         lines += ["", f"Recommended: **{rec}** ({r['recommended']['why']}; rule: "
                       f"{r['recommended']['rule']}). It is the hardware protocol's default "
                       f"(spinnaker.rebuild_every, config/schema.yaml).", ""]
+    q = r.get("quantisation")
+    if q:
+        cap = next(e for e in q["statistics"] if e["name"] == "capacity")
+        lines += [f"Fixed-point numbers (AN APPROXIMATION of the board's: weights on its grid "
+                  f"at every load and read-back, STDP amplitudes in S16.15), measured on "
+                  f"hw-every-10 with and without them, seeds {q['seeds']}, paired: capacity "
+                  f"per seed {q['capacity_weight_per_seed']['fixed']} with, "
+                  f"{q['capacity_weight_per_seed']['float']} without (difference "
+                  f"{cap['difference']:+.1f} [{cap['interval'][0]:.1f}, "
+                  f"{cap['interval'][1]:.1f}], {cap['verdict']}); memory "
+                  f"{q['memory_verdict']}, overall {q['verdict']} "
+                  f"({q['counts']['different']} of "
+                  f"{sum(q['counts'].values())} statistics different).", ""]
     ex = pr.get("hw-never", {}).get("recall_explanation")
     if ex:
         late, early = ex["late"], ex["early"]
