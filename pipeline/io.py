@@ -200,6 +200,18 @@ def write_text(path: str | Path, text: str) -> None:
     _write_bytes(path, text.encode())
 
 
+def copy_figure(png: str | Path, directory: str | Path) -> Path:
+    """Copy a figure (its .png, and its .svg when there is one) into ``directory``,
+    atomically; return the copy's .png path. A report links the copy, so that its
+    directory holds every image it shows."""
+    png, directory = Path(png), Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for src in (png, png.with_suffix(".svg")):
+        if src.exists():
+            _write_bytes(directory / src.name, src.read_bytes())
+    return directory / png.name
+
+
 def write_npz(path: str | Path, **arrays: np.ndarray) -> None:
     """Write arrays to a compressed .npz, atomically (compressed in memory first, so the
     space it needs is known before anything is written)."""

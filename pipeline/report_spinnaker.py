@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .io import read_json
+from .io import copy_figure, read_json
 
 RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results" / "spinnaker_protocols.json"
 
@@ -44,6 +44,7 @@ def spinnaker_protocol_section(base: Path, path: Path = RESULTS) -> list[str]:
              f"{r['not_run']}.", ""]
     fig = Path(path).with_suffix(".png")
     if fig.exists():
+        fig = copy_figure(fig, base / "figures")
         lines += [f"![capacity against board hours]({os.path.relpath(fig, base)})", ""]
     lines += ["| protocol | capacity, weight readout [95% CI] | capacity, spiking recall "
               "[95% CI] | verdict against NEST | board h per seed, default (paper) |",
@@ -105,5 +106,6 @@ def spinnaker_protocol_section(base: Path, path: Path = RESULTS) -> list[str]:
                   f"memories correctly: it has no bug. docs/recall.md gives the mechanism.", ""]
         fig2 = Path(path).with_name(Path(path).stem + "_storage.png")
         if fig2.exists():
+            fig2 = copy_figure(fig2, base / "figures")
             lines += [f"![what each episode stores]({os.path.relpath(fig2, base)})", ""]
     return lines

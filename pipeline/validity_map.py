@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from .io import copy_figure
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "theory_validity.json"
 #: the theories of the map: key in a point -> name in the report
@@ -157,7 +159,8 @@ def report_section(data: dict | None, base: Path, path: Path = RESULTS) -> list[
         return []
     png = Path(path).with_suffix(".png")
     lines = ["## Where the theory holds: the validity map in f_c", "",
-             f"![validity map]({os.path.relpath(png, base)})", "",
+             f"![validity map]({os.path.relpath(copy_figure(png, base / 'figures'), base)})",
+             "",
              f"*Capacity against the coding level of the cues on the default network (NEST, "
              f"weight readout), with both theories and the corrected theory of docs/theory.md. "
              f"Made by `{data['command']}` on {data['date'][:10]} "
