@@ -22,26 +22,8 @@ POINTS = [(0.8, 0.1), (0.5, 0.1), (1.2, 0.05)]
 STEPS_MS = [0.1, 0.5]
 
 
-def nest_rate(mu: float, d: float, dt: float, n: int = 500, t_sim: float = 10000.0,
-              t0: float = 200.0) -> tuple[float, int]:
-    """Return (rate [Hz], spike count) of n LIF neurons in NEST at time step dt [ms]."""
-    from backends.nest import import_pynn
-    from tests.test_theory_nest import _lif_population, _params
-
-    p = _params()
-    sim = import_pynn()
-    sim.setup(timestep=dt, min_delay=dt, spike_precision="on_grid", verbosity="error",
-              rng_seed=7)
-    pop = _lif_population(sim, p, n, mu, d, dt)
-    pop.record("spikes")
-    sim.run(t0 + t_sim)
-    count = sum(int(np.sum(np.asarray(st) > t0))
-                for st in pop.get_data().segments[0].spiketrains)
-    sim.end()
-    return count / (n * t_sim * 1e-3), count
-
-
 def main() -> None:
+    from tests.test_theory_nest import nest_rate
     from pipeline.theory.siegert import lif_rate, lif_rate_finite_step
     tau_m = 20.0
     rows = []

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,6 +34,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from validation_calibration import simulate  # noqa: E402  (one run unless finished)
 
 F_C = [0.05, 0.1, 0.15, 0.2, 0.25]
 # episodes per f_c: ~1.5x the rate-only theory's capacity (158, 66, 28, 14, 7 on the
@@ -76,19 +78,6 @@ def jobs() -> list[tuple[float, int]]:
 
 def run_dir(runs: Path, f_c: float, seed: int) -> Path:
     return runs / f"fc-{f_c}" / f"seed-{seed}"
-
-
-def simulate(cfg_path: Path, seed: int, run: Path) -> float:
-    """Simulate one run unless it is finished; return its wall time [s] (0 if reused)."""
-    if (run / "provenance.json").is_file():
-        return 0.0
-    t = time.perf_counter()
-    run.parent.mkdir(parents=True, exist_ok=True)
-    with open(run.parent / f"{run.name}.log", "w") as fh:
-        subprocess.run([sys.executable, "-m", "pipeline", "simulate", "--config", str(cfg_path),
-                        "--backend", "nest", "--seed", str(seed), "--out", str(run)],
-                       cwd=ROOT, stdout=fh, stderr=fh, check=True)
-    return time.perf_counter() - t
 
 
 def summarise(runs: Path, walls: dict) -> dict:

@@ -29,11 +29,13 @@ def _lif_population(sim, p, n, mu, d, dt):
     return pop
 
 
-@pytest.mark.parametrize("mu, d", [(0.8, 0.1), (0.5, 0.1), (1.2, 0.05)])
-def test_siegert_rate_matches_nest(mu, d):
+def nest_rate(mu: float, d: float, dt: float, n: int = 500, t_sim: float = 10000.0,
+              t0: float = 200.0) -> tuple[float, int]:
+    """Return (rate [Hz], spike count after t0 [ms]) of n unconnected LIF neurons with
+    white-noise input (mu, d) [theta, theta^2/tau_m] in NEST at time step dt [ms]."""
     from backends.nest import import_pynn
 
-    p, dt, n, t_sim, t0 = _params(), 0.1, 500, 10000.0, 200.0
+    p = _params()
     sim = import_pynn()
     sim.setup(timestep=dt, min_delay=dt, spike_precision="on_grid", verbosity="error",
               rng_seed=7)
@@ -42,7 +44,13 @@ def test_siegert_rate_matches_nest(mu, d):
     sim.run(t0 + t_sim)
     count = sum(int(np.sum(np.asarray(st) > t0)) for st in pop.get_data().segments[0].spiketrains)
     sim.end()
-    rate = count / (n * t_sim * 1e-3)
+    return count / (n * t_sim * 1e-3), count
+
+
+@pytest.mark.parametrize("mu, d", [(0.8, 0.1), (0.5, 0.1), (1.2, 0.05)])
+def test_siegert_rate_matches_nest(mu, d):
+    p, dt = _params(), 0.1
+    rate, count = nest_rate(mu, d, dt)
     # the finite-step rate (threshold and reset raised by 1.0326 sqrt(D h); Brunel & Hakim
     # 1999, Fourcaud & Brunel 2002), the one definition the theory step reports
     theory = lif_rate_finite_step(mu, d, dt / p.tau_m) * 1e3 / p.tau_m
