@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import ResultFileError, read_csv, read_json, read_npz
+from .io import ResultFileError
 from .readout import recall_accuracy, summed_cue_weights
 from .recall import spiking_accuracy
+from .run_directory import open_run
 
 
 def stored_signal(w: np.ndarray, cue: np.ndarray, target: np.ndarray) -> float:
@@ -48,9 +49,9 @@ def explain_run(run: Path, last: int = 20) -> dict:
     the reference memories, each at its own storage time);
     ``series`` -- per episode: the stored signal per synapse and the mean cue->non-target
     weight at the episode's start [theta], the training rates [Hz]."""
-    run = Path(run)
-    prov = read_json(run / "provenance.json", "provenance file")
-    w = read_npz(run / "weights.npz", required=("cues", "targets", "cue_sums", "reference"))
+    rd = open_run(run, "spiking recall to explain")
+    run, prov = rd.path, rd.provenance
+    w = rd.require_weights("cues", "targets", "cue_sums", "reference")
     P = int(w["cue_sums"].shape[1])
     key = f"w_{P - 1}"
     if "recall_counts" not in w or key not in w:
@@ -69,7 +70,7 @@ def explain_run(run: Path, last: int = 20) -> dict:
                                                           targets[k]),
                        "signal_theta": stored_signal(w_last, cues[k], targets[k])})
     tested.sort(key=lambda r: r["age"])
-    rows = read_csv(run / "episodes.csv")
+    rows = rd.episodes
 
     def storage(idx: range) -> dict:
         col = {k: np.array([float(rows[j][k]) for j in idx]) for k in
